@@ -1,0 +1,439 @@
+//! Experiment configuration: what a TOML file in `experiments/` holds.
+//!
+//! Following linfa's pattern, a [`Config`] is what the user wrote (optional fields
+//! left open); [`Config::check`] validates every value and resolves the defaults of
+//! SPEC §1–§3 into a [`Settings`], the only thing the simulation accepts. Unknown keys
+//! are rejected at parse time (serde's `deny_unknown_fields`), naming the key and file.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+/// A whole experiment file, as written.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Experiment name: the output folder is `<out>/<name>/`.
+    pub name: String,
+    /// Master seed; every random stream is derived from it (see [`crate::rng`]).
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// The sparse coding model (seed §2.1).
+    pub model: ModelConfig,
+    /// The network (seed §2.2).
+    pub network: NetworkConfig,
+    /// The augmentation (seed §2.4).
+    pub augmentation: AugmentationConfig,
+    /// SGD on the contrastive loss (seed §2.3, §2.5).
+    pub train: TrainConfig,
+    /// Feature metrics (seed §3).
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    /// Downstream probes (seed §2.6).
+    #[serde(default)]
+    pub probe: ProbeConfig,
+}
+
+fn default_seed() -> u64 {
+    1
+}
+
+/// Which dictionary M to use.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DictionaryKind {
+    /// First d columns of Q from the QR of a d1×d standard Gaussian matrix (SPEC §1).
+    #[default]
+    GaussianQr,
+    /// The first d columns of the identity: a coordinate-aligned dictionary, under which
+    /// RandomMask destroys the sparse correlation (SPEC §4). For ablations.
+    Identity,
+}
+
+/// The data model x = Mz + ξ (seed §2.1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Latent dimension d (number of dictionary atoms).
+    pub d: usize,
+    /// Ambient dimension d1 ≥ d.
+    pub d1: usize,
+    /// Pr(z_j ≠ 0); default ln(ln d)/d.
+    pub p: Option<f64>,
+    /// Noise standard deviation σ_ξ; default √(√(ln d)/d) (i.e. σ_ξ² = √(ln d)/d).
+    pub sigma_xi: Option<f64>,
+    /// Dictionary kind; default `gaussian_qr`.
+    #[serde(default)]
+    pub dictionary: DictionaryKind,
+}
+
+/// The two-layer network of symmetric-threshold neurons (seed §2.2).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkConfig {
+    /// Number of neurons m.
+    pub m: usize,
+    /// Init std σ0 of each weight; default 1/√d1 (so ‖w_i‖ ≈ 1).
+    pub sigma0: Option<f64>,
+    /// Bias rule b_i = κ · s · ‖w_i‖ (SPEC §2); κ = 0 gives a linear network.
+    #[serde(default = "default_kappa")]
+    pub kappa: f64,
+    /// Steps at the start with b = 0 (the paper's linear first stage); default 0.
+    #[serde(default)]
+    pub warmup_steps: usize,
+}
+
+fn default_kappa() -> f64 {
+    1.0
+}
+
+/// Which augmentation produces the two views.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum AugmentationKind {
+    /// Identical views (x, x): the paper's "no augmentation" arm.
+    None,
+    /// Complementary RandomMask x⁺ = 2Dx, x⁺⁺ = 2(I−D)x (seed §2.4).
+    RandomMask,
+}
+
+/// The augmentation section.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AugmentationConfig {
+    /// `none` or `random_mask`.
+    pub kind: AugmentationKind,
+}
+
+/// Online SGD on the contrastive loss (seed §2.3, §2.5).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Number of SGD steps T.
+    pub steps: usize,
+    /// Batch size B (fresh samples each step; B − 1 in-batch negatives per anchor).
+    pub batch: usize,
+    /// Learning rate η.
+    pub lr: f64,
+    /// Weight decay λ (objective adds λ/2 Σ‖w_i‖²).
+    pub weight_decay: f64,
+    /// Temperature τ.
+    pub tau: f64,
+    /// Log the metrics every this many steps (and at the end).
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+}
+
+fn default_log_every() -> usize {
+    100
+}
+
+/// How the learned features are measured (seed §3).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Fresh test samples for the noise-dominance cosine cos(f(x), f(ξ)).
+    #[serde(default = "default_eval_samples")]
+    pub eval_samples: usize,
+    /// Atom j is in N_i when |α_ij| ≥ support_share · max_k |α_ik|.
+    #[serde(default = "default_support_share")]
+    pub support_share: f64,
+    /// An atom is covered when it is some neuron's best atom with alignment above this.
+    #[serde(default = "default_coverage_alignment")]
+    pub coverage_alignment: f64,
+}
+
+fn default_eval_samples() -> usize {
+    1000
+}
+fn default_support_share() -> f64 {
+    0.5
+}
+fn default_coverage_alignment() -> f64 {
+    0.5
+}
+
+impl Default for MetricsConfig {
+    fn default() -> Self {
+        Self {
+            eval_samples: default_eval_samples(),
+            support_share: default_support_share(),
+            coverage_alignment: default_coverage_alignment(),
+        }
+    }
+}
+
+/// The downstream linear probes (seed §2.6).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeConfig {
+    /// Training samples of each probe.
+    #[serde(default = "default_probe_train")]
+    pub n_train: usize,
+    /// Test samples of each probe.
+    #[serde(default = "default_probe_test")]
+    pub n_test: usize,
+    /// Ridge strengths tried (relative to the mean feature variance); the best on a
+    /// 20% hold-out of the training set is refitted on all of it.
+    #[serde(default = "default_ridge_grid")]
+    pub ridge_grid: Vec<f64>,
+    /// L2 strength of the logistic probe (relative, as for ridge).
+    #[serde(default = "default_logistic_l2")]
+    pub logistic_l2: f64,
+}
+
+fn default_probe_train() -> usize {
+    1000
+}
+fn default_probe_test() -> usize {
+    2000
+}
+fn default_ridge_grid() -> Vec<f64> {
+    vec![1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+}
+fn default_logistic_l2() -> f64 {
+    1e-3
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        Self {
+            n_train: default_probe_train(),
+            n_test: default_probe_test(),
+            ridge_grid: default_ridge_grid(),
+            logistic_l2: default_logistic_l2(),
+        }
+    }
+}
+
+/// A checked configuration with every default resolved. Only [`Config::check`] makes one.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Settings {
+    /// Experiment name.
+    pub name: String,
+    /// Master seed.
+    pub seed: u64,
+    /// d.
+    pub d: usize,
+    /// d1.
+    pub d1: usize,
+    /// Pr(z_j ≠ 0), resolved.
+    pub p: f64,
+    /// σ_ξ, resolved.
+    pub sigma_xi: f64,
+    /// Dictionary kind.
+    pub dictionary: DictionaryKind,
+    /// m.
+    pub m: usize,
+    /// σ0, resolved.
+    pub sigma0: f64,
+    /// κ.
+    pub kappa: f64,
+    /// Zero-bias warm-up steps.
+    pub warmup_steps: usize,
+    /// Augmentation.
+    pub augmentation: AugmentationKind,
+    /// T.
+    pub steps: usize,
+    /// B.
+    pub batch: usize,
+    /// η.
+    pub lr: f64,
+    /// λ.
+    pub weight_decay: f64,
+    /// τ.
+    pub tau: f64,
+    /// Logging interval.
+    pub log_every: usize,
+    /// Metrics parameters.
+    pub metrics: MetricsConfig,
+    /// Probe parameters.
+    pub probe: ProbeConfig,
+}
+
+impl Config {
+    /// Parse TOML text; `origin` names the file in error messages.
+    pub fn from_toml_str(text: &str, origin: &Path) -> Result<Self> {
+        toml::from_str(text).map_err(|e| Error::ConfigParse {
+            path: origin.to_path_buf(),
+            message: e.to_string(),
+        })
+    }
+
+    /// Read and parse a TOML file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml_str(&text, path)
+    }
+
+    /// Validate every value and resolve the defaults of SPEC §1–§2.
+    pub fn check(&self) -> Result<Settings> {
+        let m = &self.model;
+        ensure(m.d >= 2, "model.d", m.d, "must be at least 2 (defaults use ln ln d)")?;
+        ensure(m.d1 >= m.d, "model.d1", m.d1, "must be at least model.d (M is d1×d column-orthonormal)")?;
+        let ln_d = (m.d as f64).ln();
+        let p = match m.p {
+            Some(p) => p,
+            None => {
+                let lnln = ln_d.ln();
+                ensure(lnln > 0.0, "model.p", "default", "default ln(ln d)/d needs d ≥ 3; set model.p")?;
+                lnln / m.d as f64
+            }
+        };
+        ensure(p > 0.0 && p <= 1.0, "model.p", p, "must be in (0, 1]")?;
+        let sigma_xi = m.sigma_xi.unwrap_or_else(|| (ln_d.sqrt() / m.d as f64).sqrt());
+        ensure(sigma_xi > 0.0 && sigma_xi.is_finite(), "model.sigma_xi", sigma_xi, "must be > 0")?;
+
+        let n = &self.network;
+        ensure(n.m >= 1, "network.m", n.m, "must be at least 1")?;
+        let sigma0 = n.sigma0.unwrap_or(1.0 / (m.d1 as f64).sqrt());
+        ensure(sigma0 > 0.0 && sigma0.is_finite(), "network.sigma0", sigma0, "must be > 0")?;
+        ensure(n.kappa >= 0.0 && n.kappa.is_finite(), "network.kappa", n.kappa, "must be ≥ 0")?;
+
+        let t = &self.train;
+        ensure(t.steps >= 1, "train.steps", t.steps, "must be at least 1")?;
+        ensure(t.batch >= 2, "train.batch", t.batch, "must be at least 2 (in-batch negatives)")?;
+        ensure(t.lr > 0.0 && t.lr.is_finite(), "train.lr", t.lr, "must be > 0")?;
+        ensure(t.weight_decay >= 0.0 && t.weight_decay.is_finite(), "train.weight_decay", t.weight_decay, "must be ≥ 0")?;
+        ensure(t.tau > 0.0 && t.tau.is_finite(), "train.tau", t.tau, "must be > 0")?;
+        ensure(t.log_every >= 1, "train.log_every", t.log_every, "must be at least 1")?;
+
+        let me = &self.metrics;
+        ensure(me.eval_samples >= 1, "metrics.eval_samples", me.eval_samples, "must be at least 1")?;
+        ensure(me.support_share > 0.0 && me.support_share <= 1.0, "metrics.support_share", me.support_share, "must be in (0, 1]")?;
+        ensure(me.coverage_alignment >= 0.0 && me.coverage_alignment < 1.0, "metrics.coverage_alignment", me.coverage_alignment, "must be in [0, 1)")?;
+
+        let pr = &self.probe;
+        ensure(pr.n_train >= 10, "probe.n_train", pr.n_train, "must be at least 10")?;
+        ensure(pr.n_test >= 1, "probe.n_test", pr.n_test, "must be at least 1")?;
+        ensure(!pr.ridge_grid.is_empty(), "probe.ridge_grid", "[]", "must not be empty")?;
+        for &r in &pr.ridge_grid {
+            ensure(r > 0.0 && r.is_finite(), "probe.ridge_grid", r, "entries must be > 0")?;
+        }
+        ensure(pr.logistic_l2 > 0.0 && pr.logistic_l2.is_finite(), "probe.logistic_l2", pr.logistic_l2, "must be > 0")?;
+
+        Ok(Settings {
+            name: self.name.clone(),
+            seed: self.seed,
+            d: m.d,
+            d1: m.d1,
+            p,
+            sigma_xi,
+            dictionary: m.dictionary,
+            m: n.m,
+            sigma0,
+            kappa: n.kappa,
+            warmup_steps: n.warmup_steps,
+            augmentation: self.augmentation.kind,
+            steps: t.steps,
+            batch: t.batch,
+            lr: t.lr,
+            weight_decay: t.weight_decay,
+            tau: t.tau,
+            log_every: t.log_every,
+            metrics: me.clone(),
+            probe: pr.clone(),
+        })
+    }
+}
+
+fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidParam {
+            key,
+            value: value.to_string(),
+            reason,
+        })
+    }
+}
+
+impl Settings {
+    /// Per-coordinate noise std of the inputs the network is trained on: σ_ξ for clean
+    /// x, √2·σ_ξ for RandomMask views (E[(2 D_kk ξ_k)²] = 2σ_ξ², SPEC §2).
+    pub fn train_noise_std(&self) -> f64 {
+        match self.augmentation {
+            AugmentationKind::None => self.sigma_xi,
+            AugmentationKind::RandomMask => std::f64::consts::SQRT_2 * self.sigma_xi,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) const SMALL: &str = r#"
+name = "t"
+seed = 3
+[model]
+d = 8
+d1 = 32
+[network]
+m = 16
+[augmentation]
+kind = "random_mask"
+[train]
+steps = 5
+batch = 16
+lr = 1.0
+weight_decay = 1e-4
+tau = 0.1
+"#;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::from_toml_str(text, Path::new("x.toml"))
+    }
+
+    #[test]
+    fn defaults_resolve_as_in_spec() {
+        let s = parse(SMALL).unwrap().check().unwrap();
+        let d = 8f64;
+        approx::assert_relative_eq!(s.p, d.ln().ln() / d);
+        approx::assert_relative_eq!(s.sigma_xi * s.sigma_xi, d.ln().sqrt() / d, max_relative = 1e-12);
+        approx::assert_relative_eq!(s.sigma0, 1.0 / 32f64.sqrt());
+        approx::assert_relative_eq!(s.train_noise_std(), 2f64.sqrt() * s.sigma_xi);
+        assert_eq!(s.log_every, 100);
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_file() {
+        let text = SMALL.replace("tau = 0.1", "tau = 0.1\ntemperature = 3");
+        let err = parse(&text).unwrap_err().to_string();
+        assert!(err.contains("temperature"), "{err}");
+        assert!(err.contains("x.toml"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let cases = [
+            ("d1 = 32", "d1 = 4", "model.d1"),
+            ("d = 8", "d = 8\np = 0.0", "model.p"),
+            ("d = 8", "d = 8\np = 1.5", "model.p"),
+            ("d = 8", "d = 8\nsigma_xi = -1.0", "model.sigma_xi"),
+            ("m = 16", "m = 16\nsigma0 = 0.0", "network.sigma0"),
+            ("tau = 0.1", "tau = 0.0", "train.tau"),
+            ("lr = 1.0", "lr = -1.0", "train.lr"),
+            ("m = 16", "m = 0", "network.m"),
+            ("batch = 16", "batch = 1", "train.batch"),
+            ("steps = 5", "steps = 0", "train.steps"),
+        ];
+        for (from, to, key) in cases {
+            let text = SMALL.replace(from, to);
+            let err = parse(&text).unwrap().check().unwrap_err().to_string();
+            assert!(err.contains(key), "{to}: {err}");
+        }
+    }
+
+    #[test]
+    fn missing_file_is_a_clear_error() {
+        let err = Config::from_file(Path::new("/nonexistent/exp.toml")).unwrap_err().to_string();
+        assert!(err.contains("/nonexistent/exp.toml"), "{err}");
+    }
+}

@@ -1,0 +1,65 @@
+//! Typed errors of the library. The binary wraps them with `anyhow` at its edge.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the library.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A configuration file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    ConfigRead {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A configuration file is not valid TOML or has unknown / mistyped keys.
+    #[error("invalid config file {path}: {message}")]
+    ConfigParse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message (names the key and the line).
+        message: String,
+    },
+    /// A configuration value is out of its valid range.
+    #[error("invalid parameter `{key}` = {value}: {reason}")]
+    InvalidParam {
+        /// The dotted key, e.g. `model.d1`.
+        key: &'static str,
+        /// The offending value, as text.
+        value: String,
+        /// What the valid range is.
+        reason: &'static str,
+    },
+    /// Training produced a non-finite loss or weight.
+    #[error("training diverged at step {step}: {what} is not finite (try a smaller train.lr)")]
+    Diverged {
+        /// The SGD step (1-based) at which it happened.
+        step: usize,
+        /// What was non-finite (`loss` or `weights`).
+        what: &'static str,
+    },
+    /// A linear algebra routine failed (e.g. a singular system in a probe).
+    #[error("linear algebra failure in {context}")]
+    LinAlg {
+        /// Where it happened.
+        context: &'static str,
+    },
+    /// Writing an output file failed.
+    #[error("cannot write {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// Serialising a CSV row failed.
+    #[error("cannot serialise CSV: {0}")]
+    Csv(#[from] csv::Error),
+    /// Serialising JSON failed.
+    #[error("cannot serialise JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+/// The library's result type.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

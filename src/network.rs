@@ -1,0 +1,129 @@
+//! The two-layer network of symmetric-threshold ReLU neurons (seed §2.2, SPEC §2).
+//!
+//! h_i(x) = ReLU(⟨w_i,x⟩ − b_i) − ReLU(−⟨w_i,x⟩ − b_i) = sign(u)·max(|u| − b_i, 0) with
+//! u = ⟨w_i,x⟩: a soft threshold whose derivative in u is 1[|u| > b_i]. The bias is not
+//! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
+//! seed §2.5's "manually updated using w").
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+use rand::Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+/// The weights W ∈ R^{m×d1}; row i is neuron w_i.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Network {
+    /// W, m×d1.
+    pub w: Mat<f64>,
+}
+
+/// The soft threshold sign(u)·max(|u| − b, 0).
+#[inline]
+pub fn soft_threshold(u: f64, b: f64) -> f64 {
+    if u > b {
+        u - b
+    } else if u < -b {
+        u + b
+    } else {
+        0.0
+    }
+}
+
+impl Network {
+    /// w_i ~ N(0, σ0² I), filled column by column (coordinate k of every neuron, then k+1).
+    pub fn init<R: Rng>(m: usize, d1: usize, sigma0: f64, rng: &mut R) -> Self {
+        let mut w = Mat::<f64>::zeros(m, d1);
+        for k in 0..d1 {
+            for v in w.col_as_slice_mut(k) {
+                let e: f64 = StandardNormal.sample(rng);
+                *v = sigma0 * e;
+            }
+        }
+        Self { w }
+    }
+
+    /// Number of neurons m.
+    pub fn m(&self) -> usize {
+        self.w.nrows()
+    }
+
+    /// Input dimension d1.
+    pub fn d1(&self) -> usize {
+        self.w.ncols()
+    }
+
+    /// ‖w_i‖ of every neuron into `out` (length m).
+    pub fn row_norms_into(&self, out: &mut [f64]) {
+        out.fill(0.0);
+        for k in 0..self.d1() {
+            for (o, &v) in out.iter_mut().zip(self.w.col_as_slice(k)) {
+                *o += v * v;
+            }
+        }
+        for o in out.iter_mut() {
+            *o = o.sqrt();
+        }
+    }
+
+    /// ‖w_i‖ of every neuron.
+    pub fn row_norms(&self) -> Vec<f64> {
+        let mut n = vec![0.0; self.m()];
+        self.row_norms_into(&mut n);
+        n
+    }
+
+    /// The bias rule b_i = κ·s·‖w_i‖ from precomputed norms (SPEC §2).
+    pub fn biases_from_norms(norms: &[f64], kappa: f64, s: f64, out: &mut [f64]) {
+        for (b, &n) in out.iter_mut().zip(norms) {
+            *b = kappa * s * n;
+        }
+    }
+
+    /// Pre-activations U = W X (m×n) for inputs X (d1×n, one sample a column).
+    pub fn preactivations_into(&self, x: MatRef<'_, f64>, u: MatMut<'_, f64>) {
+        matmul(u, Accum::Replace, self.w.as_ref(), x, 1.0, Par::Seq);
+    }
+
+    /// F = h(U) elementwise with per-neuron bias `b` (column-major m×n buffers).
+    pub fn activate_into(u: &Mat<f64>, b: &[f64], f: &mut Mat<f64>) {
+        for s in 0..u.ncols() {
+            for ((fv, &uv), &bv) in f.col_as_slice_mut(s).iter_mut().zip(u.col_as_slice(s)).zip(b) {
+                *fv = soft_threshold(uv, bv);
+            }
+        }
+    }
+
+    /// f(X) (m×n) with biases `b`, allocating (for evaluation, not the training loop).
+    pub fn features(&self, x: MatRef<'_, f64>, b: &[f64]) -> Mat<f64> {
+        let mut u = Mat::<f64>::zeros(self.m(), x.ncols());
+        self.preactivations_into(x, u.as_mut());
+        let mut f = Mat::<f64>::zeros(self.m(), x.ncols());
+        Self::activate_into(&u, b, &mut f);
+        f
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn soft_threshold_is_the_difference_of_two_relus() {
+        let relu = |v: f64| v.max(0.0);
+        for &u in &[-3.0, -1.0, -0.5, 0.0, 0.2, 1.0, 2.5] {
+            for &b in &[0.0, 0.5, 1.0] {
+                let want = relu(u - b) - relu(-u - b);
+                assert_eq!(soft_threshold(u, b), want);
+            }
+        }
+    }
+
+    #[test]
+    fn init_norms_are_near_one_at_default_sigma0() {
+        let d1 = 400;
+        let net = Network::init(50, d1, 1.0 / (d1 as f64).sqrt(), &mut crate::rng::stream(1, crate::rng::Purpose::Init));
+        for n in net.row_norms() {
+            assert!((n - 1.0).abs() < 0.25, "{n}");
+        }
+    }
+}
