@@ -224,14 +224,14 @@ impl SparseCoding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use faer::linalg::matmul::matmul;
+    use crate::linalg::gemm;
     use faer::{Accum, Par};
 
     #[test]
     fn dictionary_is_orthonormal_and_delocalised() {
         let dict = Dictionary::gaussian_qr(200, 20, &mut rng::stream(1, Purpose::Dictionary));
         let mut g = Mat::<f64>::zeros(20, 20);
-        matmul(&mut g, Accum::Replace, dict.matrix().transpose(), dict.matrix(), 1.0, Par::Seq);
+        gemm(g.as_mut(), Accum::Replace, dict.matrix().transpose(), dict.matrix(), 1.0);
         for i in 0..20 {
             for j in 0..20 {
                 let want = if i == j { 1.0 } else { 0.0 };

@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use faer::Mat;
-use serde::Serialize;
 
 use crate::config::Settings;
 use crate::data::Batch;
@@ -16,14 +15,13 @@ use crate::rng::{self, Purpose};
 use crate::trainer::Trainer;
 
 /// One row of `metrics.csv`: the step, the loss and the feature summary.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct LogRow {
     /// Steps done.
     pub step: usize,
     /// Mean batch loss over the steps since the previous row (NaN at step 0).
     pub loss: f64,
-    /// The feature summary at this step.
-    #[serde(flatten)]
+    /// The feature summary at this step (its fields follow `step,loss` in the CSV).
     pub features: FeatureSummary,
 }
 
@@ -132,6 +130,7 @@ fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, 
 
 /// Train for `settings.steps` steps with logging, then probe. Deterministic in the settings.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
+    faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
     let mut trainer = Trainer::new(settings);
     let eval = eval_batch(&trainer);

@@ -18,6 +18,7 @@ pub mod config;
 pub mod data;
 pub mod error;
 pub mod experiment;
+pub mod linalg;
 pub mod loss;
 pub mod metrics;
 pub mod network;

@@ -11,8 +11,8 @@
 //!   either representation is zero (counted as the zero fraction, left out of the mean).
 //! * per-atom best |cos(w_i, M_j)| over neurons: the metric a peer simulation reports.
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, Par};
+use crate::linalg::gemm;
+use faer::{Accum, Mat};
 use serde::Serialize;
 
 use crate::config::MetricsConfig;
@@ -153,7 +153,7 @@ pub fn measure(net: &Network, bias: &[f64], dict: &Dictionary, eval: &Batch, cfg
     let m = net.m();
     let d = dict.d();
     let mut alpha = Mat::<f64>::zeros(m, d);
-    matmul(&mut alpha, Accum::Replace, net.w.as_ref(), dict.matrix(), 1.0, Par::Seq);
+    gemm(alpha.as_mut(), Accum::Replace, net.w.as_ref(), dict.matrix(), 1.0);
     let norms = net.row_norms();
 
     let mut neurons = Vec::with_capacity(m);

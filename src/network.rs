@@ -5,8 +5,8 @@
 //! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
 //! seed §2.5's "manually updated using w").
 
-use faer::linalg::matmul::matmul;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
+use crate::linalg::gemm;
+use faer::{Accum, Mat, MatMut, MatRef};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -81,7 +81,7 @@ impl Network {
 
     /// Pre-activations U = W X (m×n) for inputs X (d1×n, one sample a column).
     pub fn preactivations_into(&self, x: MatRef<'_, f64>, u: MatMut<'_, f64>) {
-        matmul(u, Accum::Replace, self.w.as_ref(), x, 1.0, Par::Seq);
+        gemm(u, Accum::Replace, self.w.as_ref(), x, 1.0);
     }
 
     /// F = h(U) elementwise with per-neuron bias `b` (column-major m×n buffers).

@@ -9,9 +9,9 @@
 //! label and are dropped from train and test; their count is reported); reported as test
 //! accuracy. The same probes run on raw x, the oracle z and the untrained network.
 
-use faer::linalg::matmul::matmul;
+use crate::linalg::gemm;
 use faer::linalg::solvers::Solve;
-use faer::{Accum, Mat, MatRef, Par, Side};
+use faer::{Accum, Mat, MatRef, Side};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
@@ -117,25 +117,25 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
     let shift = lambda * n as f64;
     if k <= n {
         let mut g = Mat::<f64>::zeros(k, k);
-        matmul(&mut g, Accum::Replace, a.transpose(), a, 1.0, Par::Seq);
+        gemm(g.as_mut(), Accum::Replace, a.transpose(), a, 1.0);
         for i in 0..k {
             g[(i, i)] += shift;
         }
         let mut rhs = Mat::<f64>::zeros(k, 1);
-        matmul(&mut rhs, Accum::Replace, a.transpose(), yv.as_ref(), 1.0, Par::Seq);
+        gemm(rhs.as_mut(), Accum::Replace, a.transpose(), yv.as_ref(), 1.0);
         let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg { context: "ridge probe (primal)" })?;
         let beta = llt.solve(&rhs);
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     } else {
         let mut g = Mat::<f64>::zeros(n, n);
-        matmul(&mut g, Accum::Replace, a, a.transpose(), 1.0, Par::Seq);
+        gemm(g.as_mut(), Accum::Replace, a, a.transpose(), 1.0);
         for i in 0..n {
             g[(i, i)] += shift;
         }
         let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg { context: "ridge probe (dual)" })?;
         let c = llt.solve(&yv);
         let mut beta = Mat::<f64>::zeros(k, 1);
-        matmul(&mut beta, Accum::Replace, a.transpose(), c.as_ref(), 1.0, Par::Seq);
+        gemm(beta.as_mut(), Accum::Replace, a.transpose(), c.as_ref(), 1.0);
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     }
 }
@@ -230,7 +230,7 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
         let p: Vec<f64> = s.iter().map(|&v| sigmoid(v)).collect();
         let mut grad = Mat::<f64>::zeros(k + 1, 1);
         let resid = Mat::from_fn(n, 1, |r, _| p[r] - y[r]);
-        matmul(&mut grad, Accum::Replace, aug.transpose(), resid.as_ref(), 1.0, Par::Seq);
+        gemm(grad.as_mut(), Accum::Replace, aug.transpose(), resid.as_ref(), 1.0);
         for f in 0..k {
             grad[(f, 0)] += pen * theta[f];
         }
@@ -240,7 +240,7 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
         }
         let weighted = Mat::from_fn(n, k + 1, |r, f| aug[(r, f)] * (p[r] * (1.0 - p[r])).max(1e-12));
         let mut h = Mat::<f64>::zeros(k + 1, k + 1);
-        matmul(&mut h, Accum::Replace, aug.transpose(), weighted.as_ref(), 1.0, Par::Seq);
+        gemm(h.as_mut(), Accum::Replace, aug.transpose(), weighted.as_ref(), 1.0);
         for f in 0..k {
             h[(f, f)] += pen;
         }
@@ -371,7 +371,7 @@ mod tests {
         // Same problem in the dual: widen A with zero rows is not the same; compare the
         // normal equations' residual instead.
         let mut g = Mat::<f64>::zeros(4, 4);
-        matmul(&mut g, Accum::Replace, a.transpose(), a.as_ref(), 1.0, Par::Seq);
+        gemm(g.as_mut(), Accum::Replace, a.transpose(), a.as_ref(), 1.0);
         for f in 0..4 {
             let lhs: f64 = (0..4).map(|c| g[(f, c)] * primal[c]).sum::<f64>() + 0.3 * 6.0 * primal[f];
             let rhs: f64 = (0..6).map(|r| a[(r, f)] * y[r]).sum();
@@ -381,7 +381,7 @@ mod tests {
         let wide = ridge_solve(at.as_ref(), &[1.0, -1.0, 0.5, 2.0], 0.3).unwrap();
         // Dual solution satisfies (AᵀA... ) check via normal equations of the wide problem.
         let mut g2 = Mat::<f64>::zeros(6, 6);
-        matmul(&mut g2, Accum::Replace, at.transpose(), at.as_ref(), 1.0, Par::Seq);
+        gemm(g2.as_mut(), Accum::Replace, at.transpose(), at.as_ref(), 1.0);
         let yw = [1.0, -1.0, 0.5, 2.0];
         for f in 0..6 {
             let lhs: f64 = (0..6).map(|c| g2[(f, c)] * wide[c]).sum::<f64>() + 0.3 * 4.0 * wide[f];

@@ -40,6 +40,24 @@ pub fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     })
 }
 
+/// `metrics.csv`: `step,loss` then the fields of [`crate::metrics::FeatureSummary`].
+pub fn log_bytes(rows: &[crate::experiment::LogRow]) -> Result<Vec<u8>> {
+    let summaries: Vec<_> = rows.iter().map(|r| r.features.clone()).collect();
+    let inner = String::from_utf8(csv_bytes(&summaries)?).expect("CSV of numbers is UTF-8");
+    let mut out = String::new();
+    for (k, line) in inner.lines().enumerate() {
+        if k == 0 {
+            out.push_str("step,loss,");
+        } else {
+            let r = &rows[k - 1];
+            out.push_str(&format!("{},{},", r.step, r.loss));
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    Ok(out.into_bytes())
+}
+
 /// `metric,value` CSV.
 pub fn summary_bytes(rows: &[(String, f64)]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -116,7 +134,7 @@ pub const RUN_FILES: [&str; 6] = ["metrics.csv", "neurons.csv", "alpha.csv", "pr
 /// time appended; all other files are deterministic in the settings.
 pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result<()> {
     // Everything is serialised before the first file is written: an error leaves no files.
-    let metrics = csv_bytes(&out.log)?;
+    let metrics = log_bytes(&out.log)?;
     let neurons = csv_bytes(&out.final_features.neurons)?;
     let alpha = alpha_bytes(out)?;
     let probes = csv_bytes(&out.probes)?;

@@ -1,0 +1,172 @@
+//! Cross-module tests of the simulation pipeline: the analytic gradient against finite
+//! differences, determinism, pairing of the two arms, and bad input.
+
+mod common;
+
+use std::path::Path;
+
+use decouple::config::Config;
+use decouple::experiment::{self, Silent};
+use decouple::loss::{self, LossWorkspace};
+use decouple::network::Network;
+use decouple::rng::{stream, Purpose};
+use decouple::trainer::Trainer;
+use decouple::{report, Error};
+use faer::{Accum, Mat};
+use rand_distr::{Distribution, StandardNormal};
+
+/// L(W) with the second views' features F2 held fixed (StopGrad) and the bias fixed.
+fn loss_at(w: &Mat<f64>, x1: &Mat<f64>, f2: &Mat<f64>, bias: &[f64], tau: f64) -> f64 {
+    let net = Network { w: w.clone() };
+    let f1 = net.features(x1.as_ref(), bias);
+    let mut ws = LossWorkspace::new(w.nrows(), x1.ncols());
+    loss::loss_and_feature_grad(f1.as_ref(), f2.as_ref(), tau, &mut ws)
+}
+
+#[test]
+fn analytic_gradient_matches_central_differences_with_stopgrad() {
+    let (m, d1, b, tau) = (5, 12, 7, 0.5);
+    let mut rng = stream(99, Purpose::Init);
+    let mut gauss = |r, c, s: f64| Mat::from_fn(r, c, |_, _| s * StandardNormal.sample(&mut rng));
+    let w = gauss(m, d1, 0.6);
+    let x1 = gauss(d1, b, 1.0);
+    let x2 = gauss(d1, b, 1.0);
+    let net = Network { w: w.clone() };
+    let norms = net.row_norms();
+    let mut bias = vec![0.0; m];
+    Network::biases_from_norms(&norms, 0.5, 1.0, &mut bias);
+    // The second view's features, computed once at W and then held fixed (StopGrad).
+    let f2 = net.features(x2.as_ref(), &bias);
+
+    let mut u1 = Mat::zeros(m, b);
+    net.preactivations_into(x1.as_ref(), u1.as_mut());
+    let mut f1 = Mat::zeros(m, b);
+    Network::activate_into(&u1, &bias, &mut f1);
+    let active = (0..b).flat_map(|p| (0..m).map(move |i| (i, p))).filter(|&(i, p)| u1[(i, p)].abs() > bias[i]).count();
+    assert!(active > m * b / 3, "instance must exercise the threshold's active region ({active})");
+    let mut ws = LossWorkspace::new(m, b);
+    loss::loss_and_feature_grad(f1.as_ref(), f2.as_ref(), tau, &mut ws);
+    loss::gate_by_threshold(&mut ws.g, &u1, &bias);
+    let mut grad = Mat::zeros(m, d1);
+    loss::accumulate_weight_grad(&mut grad, Accum::Replace, &ws.g, x1.as_ref(), 1.0);
+
+    let h = 1e-6;
+    let (mut diff2, mut norm2) = (0.0f64, 0.0f64);
+    for i in 0..m {
+        for k in 0..d1 {
+            let mut wp = w.clone();
+            wp[(i, k)] += h;
+            let mut wm = w.clone();
+            wm[(i, k)] -= h;
+            let num = (loss_at(&wp, &x1, &f2, &bias, tau) - loss_at(&wm, &x1, &f2, &bias, tau)) / (2.0 * h);
+            diff2 += (num - grad[(i, k)]).powi(2);
+            norm2 += grad[(i, k)].powi(2);
+        }
+    }
+    let rel = (diff2 / norm2).sqrt();
+    // Central differences have O(h²) truncation and O(ε/h) rounding error: ~1e-10 here.
+    // 1e-6 leaves room for a kink of the threshold crossed inside ±h, and still fails on
+    // any missing term (e.g. forgetting StopGrad doubles part of the gradient).
+    assert!(rel < 1e-6, "relative gradient error {rel:e}");
+    assert!(norm2 > 1e-8, "gradient must not vanish on this instance");
+}
+
+#[test]
+fn same_config_and_seed_give_byte_identical_tables() {
+    let s = common::settings(&common::small_config("random_mask"));
+    let dir = tempfile::tempdir().unwrap();
+    for run in ["a", "b"] {
+        let out = experiment::run(&s, &mut Silent).unwrap();
+        report::write_run(&dir.path().join(run), &out, None).unwrap();
+    }
+    for f in ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv"] {
+        let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
+        assert!(a == b, "{f} differs between identical runs");
+    }
+    let strip = |p: &Path| -> String {
+        std::fs::read_to_string(p).unwrap().lines().filter(|l| !l.starts_with("wall_seconds")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(strip(&dir.path().join("a/summary.csv")), strip(&dir.path().join("b/summary.csv")));
+}
+
+#[test]
+fn the_two_arms_share_dictionary_init_and_data() {
+    let a = Trainer::new(&common::settings(&common::small_config("random_mask")));
+    let n = Trainer::new(&common::settings(&common::small_config("none")));
+    assert!(a.model().dict.matrix() == n.model().dict.matrix());
+    assert_eq!(a.network(), n.network());
+    let ea = experiment::eval_batch(&a);
+    let en = experiment::eval_batch(&n);
+    assert!(ea.x == en.x);
+    // A different seed changes all of them.
+    let mut other = common::settings(&common::small_config("none"));
+    other.seed += 1;
+    let o = Trainer::new(&other);
+    assert!(o.model().dict.matrix() != n.model().dict.matrix());
+}
+
+#[test]
+fn divergence_stops_the_run_naming_the_step() {
+    let text = common::small_config("none").replace("lr = 1.0", "lr = 1e300");
+    let s = common::settings(&text);
+    match experiment::run(&s, &mut Silent) {
+        Err(Error::Diverged { step, .. }) => assert!(step >= 1 && step <= 40, "step {step}"),
+        other => panic!("expected divergence, got {:?}", other.map(|o| o.final_loss)),
+    }
+}
+
+#[test]
+fn cli_reports_bad_input_clearly_and_writes_nothing() {
+    let exe = env!("CARGO_BIN_EXE_decouple");
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (common::small_config("none").replace("tau = 0.1", "tau = 0.1\ntemprature = 1"), "temprature"),
+        (common::small_config("none").replace("d1 = 60", "d1 = 5"), "model.d1"),
+        (common::small_config("none").replace("lr = 1.0", "lr = 1e300"), "diverged at step"),
+        (common::small_config("none").replace("kind = \"none\"", "kind = \"crop\""), "crop"),
+    ];
+    for (k, (text, needle)) in cases.iter().enumerate() {
+        let cfg = dir.path().join(format!("bad{k}.toml"));
+        std::fs::write(&cfg, text).unwrap();
+        let out_dir = dir.path().join(format!("out{k}"));
+        let o = std::process::Command::new(exe)
+            .args(["run", cfg.to_str().unwrap(), "--quiet", "--out", out_dir.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "case {k} should fail");
+        assert!(err.contains(needle), "case {k}: stderr lacks {needle:?}: {err}");
+        let written = std::fs::read_dir(&out_dir).map(|r| r.count()).unwrap_or(0);
+        assert_eq!(written, 0, "case {k} left files in {}", out_dir.display());
+    }
+    let o = std::process::Command::new(exe).args(["run", "/no/such/file.toml", "--quiet"]).output().unwrap();
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/file.toml"));
+}
+
+#[test]
+fn atomic_write_leaves_only_the_complete_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("sub/table.csv");
+    report::write_atomic(&p, b"a,b\n1,2\n").unwrap();
+    report::write_atomic(&p, b"a,b\n3,4\n").unwrap();
+    assert_eq!(std::fs::read_to_string(&p).unwrap(), "a,b\n3,4\n");
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names.len(), 1, "temporary files left behind: {names:?}");
+    // A folder that cannot be created gives an error naming the path.
+    let blocked = dir.path().join("sub/table.csv/inner.csv");
+    let err = report::write_atomic(&blocked, b"x").unwrap_err().to_string();
+    assert!(err.contains("inner.csv"), "{err}");
+}
+
+#[test]
+fn config_files_in_experiments_parse_and_check() {
+    for entry in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments")).unwrap() {
+        let p = entry.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        if name.starts_with("theorem_") {
+            Config::from_file(&p).unwrap().check().unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+}
