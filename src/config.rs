@@ -67,6 +67,23 @@ pub struct ModelConfig {
     /// Dictionary kind; default `gaussian_qr`.
     #[serde(default)]
     pub dictionary: DictionaryKind,
+    /// Values of the nonzero z_j: `sign` (±1, the paper's) or `gaussian` (N(0,1)).
+    #[serde(default)]
+    pub code: CodeKind,
+    /// If set, every z has exactly this many nonzeros (uniform support) instead of
+    /// independent Bernoulli(p) coordinates: the peer simulation's model (SPEC §8).
+    pub exact_k: Option<usize>,
+}
+
+/// Values of the nonzero coordinates of z.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeKind {
+    /// ±1 with equal probability (seed §2.1).
+    #[default]
+    Sign,
+    /// Standard normal (an ablation: a data model other than ±1 sparse coding).
+    Gaussian,
 }
 
 /// The two-layer network of symmetric-threshold neurons (seed §2.2).
@@ -95,16 +112,43 @@ fn default_kappa() -> f64 {
 pub enum AugmentationKind {
     /// Identical views (x, x): the paper's "no augmentation" arm.
     None,
-    /// Complementary RandomMask x⁺ = 2Dx, x⁺⁺ = 2(I−D)x (seed §2.4).
+    /// Complementary RandomMask x⁺ = Dx/q, x⁺⁺ = (I−D)x/(1−q); q = 1/2 is seed §2.4.
     RandomMask,
+    /// Two independent masks x⁺ = D₁x/q, x⁺⁺ = D₂x/q (ablation, seed §4.3).
+    IndependentMask,
+    /// Additive Gaussian noise x + ε per view, ε ~ N(0, noise_std² I) (ablation).
+    GaussianNoise,
+    /// A contiguous cyclic block of q·d1 coordinates vs the rest, crop-like (ablation).
+    BlockMask,
 }
 
 /// The augmentation section.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct AugmentationConfig {
-    /// `none` or `random_mask`.
+    /// `none`, `random_mask`, `independent_mask`, `gaussian_noise` or `block_mask`.
     pub kind: AugmentationKind,
+    /// Keep probability q of the masks (default 1/2, the paper's).
+    #[serde(default = "default_keep_prob")]
+    pub keep_prob: f64,
+    /// Std of the additive noise of `gaussian_noise` (default: σ_ξ, set by `check`).
+    #[serde(default)]
+    pub noise_std: Option<f64>,
+}
+
+fn default_keep_prob() -> f64 {
+    0.5
+}
+
+/// The checked augmentation: every parameter resolved.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct AugmentationSettings {
+    /// Kind.
+    pub kind: AugmentationKind,
+    /// Keep probability of the masks.
+    pub keep_prob: f64,
+    /// Std of the additive noise (`gaussian_noise` only; σ_ξ when not given).
+    pub noise_std: f64,
 }
 
 /// Online SGD on the contrastive loss (seed §2.3, §2.5).
@@ -225,6 +269,10 @@ pub struct Settings {
     pub sigma_xi: f64,
     /// Dictionary kind.
     pub dictionary: DictionaryKind,
+    /// Values of the nonzero codes.
+    pub code: CodeKind,
+    /// Exactly this many nonzeros per z, if set.
+    pub exact_k: Option<usize>,
     /// m.
     pub m: usize,
     /// σ0, resolved.
@@ -234,7 +282,7 @@ pub struct Settings {
     /// Zero-bias warm-up steps.
     pub warmup_steps: usize,
     /// Augmentation.
-    pub augmentation: AugmentationKind,
+    pub augmentation: AugmentationSettings,
     /// T.
     pub steps: usize,
     /// B.
@@ -275,38 +323,107 @@ impl Config {
     pub fn check(&self) -> Result<Settings> {
         let m = &self.model;
         ensure(m.d >= 2, "model.d", m.d, "must be at least 2 (defaults use ln ln d)")?;
-        ensure(m.d1 >= m.d, "model.d1", m.d1, "must be at least model.d (M is d1×d column-orthonormal)")?;
+        ensure(
+            m.d1 >= m.d,
+            "model.d1",
+            m.d1,
+            "must be at least model.d (M is d1×d column-orthonormal)",
+        )?;
         let ln_d = (m.d as f64).ln();
         let p = match m.p {
             Some(p) => p,
             None => {
                 let lnln = ln_d.ln();
-                ensure(lnln > 0.0, "model.p", "default", "default ln(ln d)/d needs d ≥ 3; set model.p")?;
+                ensure(
+                    lnln > 0.0,
+                    "model.p",
+                    "default",
+                    "default ln(ln d)/d needs d ≥ 3; set model.p",
+                )?;
                 lnln / m.d as f64
             }
         };
         ensure(p > 0.0 && p <= 1.0, "model.p", p, "must be in (0, 1]")?;
         let sigma_xi = m.sigma_xi.unwrap_or_else(|| (ln_d.sqrt() / m.d as f64).sqrt());
-        ensure(sigma_xi > 0.0 && sigma_xi.is_finite(), "model.sigma_xi", sigma_xi, "must be > 0")?;
+        ensure(
+            sigma_xi > 0.0 && sigma_xi.is_finite(),
+            "model.sigma_xi",
+            sigma_xi,
+            "must be > 0",
+        )?;
+
+        if let Some(k) = m.exact_k {
+            ensure(k >= 1 && k <= m.d, "model.exact_k", k, "must be in 1..=d")?;
+        }
+
+        let a = &self.augmentation;
+        ensure(
+            a.keep_prob > 0.0 && a.keep_prob < 1.0,
+            "augmentation.keep_prob",
+            a.keep_prob,
+            "must be in (0, 1)",
+        )?;
+        let noise_std = a.noise_std.unwrap_or(sigma_xi);
+        ensure(
+            noise_std > 0.0 && noise_std.is_finite(),
+            "augmentation.noise_std",
+            noise_std,
+            "must be > 0",
+        )?;
 
         let n = &self.network;
         ensure(n.m >= 1, "network.m", n.m, "must be at least 1")?;
         let sigma0 = n.sigma0.unwrap_or(1.0 / (m.d1 as f64).sqrt());
-        ensure(sigma0 > 0.0 && sigma0.is_finite(), "network.sigma0", sigma0, "must be > 0")?;
-        ensure(n.kappa >= 0.0 && n.kappa.is_finite(), "network.kappa", n.kappa, "must be ≥ 0")?;
+        ensure(
+            sigma0 > 0.0 && sigma0.is_finite(),
+            "network.sigma0",
+            sigma0,
+            "must be > 0",
+        )?;
+        ensure(
+            n.kappa >= 0.0 && n.kappa.is_finite(),
+            "network.kappa",
+            n.kappa,
+            "must be ≥ 0",
+        )?;
 
         let t = &self.train;
         ensure(t.steps >= 1, "train.steps", t.steps, "must be at least 1")?;
-        ensure(t.batch >= 2, "train.batch", t.batch, "must be at least 2 (in-batch negatives)")?;
+        ensure(
+            t.batch >= 2,
+            "train.batch",
+            t.batch,
+            "must be at least 2 (in-batch negatives)",
+        )?;
         ensure(t.lr > 0.0 && t.lr.is_finite(), "train.lr", t.lr, "must be > 0")?;
-        ensure(t.weight_decay >= 0.0 && t.weight_decay.is_finite(), "train.weight_decay", t.weight_decay, "must be ≥ 0")?;
+        ensure(
+            t.weight_decay >= 0.0 && t.weight_decay.is_finite(),
+            "train.weight_decay",
+            t.weight_decay,
+            "must be ≥ 0",
+        )?;
         ensure(t.tau > 0.0 && t.tau.is_finite(), "train.tau", t.tau, "must be > 0")?;
         ensure(t.log_every >= 1, "train.log_every", t.log_every, "must be at least 1")?;
 
         let me = &self.metrics;
-        ensure(me.eval_samples >= 1, "metrics.eval_samples", me.eval_samples, "must be at least 1")?;
-        ensure(me.support_share > 0.0 && me.support_share <= 1.0, "metrics.support_share", me.support_share, "must be in (0, 1]")?;
-        ensure(me.coverage_alignment >= 0.0 && me.coverage_alignment < 1.0, "metrics.coverage_alignment", me.coverage_alignment, "must be in [0, 1)")?;
+        ensure(
+            me.eval_samples >= 1,
+            "metrics.eval_samples",
+            me.eval_samples,
+            "must be at least 1",
+        )?;
+        ensure(
+            me.support_share > 0.0 && me.support_share <= 1.0,
+            "metrics.support_share",
+            me.support_share,
+            "must be in (0, 1]",
+        )?;
+        ensure(
+            me.coverage_alignment >= 0.0 && me.coverage_alignment < 1.0,
+            "metrics.coverage_alignment",
+            me.coverage_alignment,
+            "must be in [0, 1)",
+        )?;
 
         let pr = &self.probe;
         ensure(pr.n_train >= 10, "probe.n_train", pr.n_train, "must be at least 10")?;
@@ -315,7 +432,12 @@ impl Config {
         for &r in &pr.ridge_grid {
             ensure(r > 0.0 && r.is_finite(), "probe.ridge_grid", r, "entries must be > 0")?;
         }
-        ensure(pr.logistic_l2 > 0.0 && pr.logistic_l2.is_finite(), "probe.logistic_l2", pr.logistic_l2, "must be > 0")?;
+        ensure(
+            pr.logistic_l2 > 0.0 && pr.logistic_l2.is_finite(),
+            "probe.logistic_l2",
+            pr.logistic_l2,
+            "must be > 0",
+        )?;
 
         Ok(Settings {
             name: self.name.clone(),
@@ -325,11 +447,17 @@ impl Config {
             p,
             sigma_xi,
             dictionary: m.dictionary,
+            code: m.code,
+            exact_k: m.exact_k,
             m: n.m,
             sigma0,
             kappa: n.kappa,
             warmup_steps: n.warmup_steps,
-            augmentation: self.augmentation.kind,
+            augmentation: AugmentationSettings {
+                kind: a.kind,
+                keep_prob: a.keep_prob,
+                noise_std,
+            },
             steps: t.steps,
             batch: t.batch,
             lr: t.lr,
@@ -355,13 +483,10 @@ fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'
 }
 
 impl Settings {
-    /// Per-coordinate noise std of the inputs the network is trained on: σ_ξ for clean
-    /// x, √2·σ_ξ for RandomMask views (E[(2 D_kk ξ_k)²] = 2σ_ξ², SPEC §2).
+    /// Per-coordinate noise std s of the inputs the network is trained on, for the bias
+    /// rule: σ_ξ for clean x, √2·σ_ξ for RandomMask views (E[(2 D_kk ξ_k)²] = 2σ_ξ², SPEC §2).
     pub fn train_noise_std(&self) -> f64 {
-        match self.augmentation {
-            AugmentationKind::None => self.sigma_xi,
-            AugmentationKind::RandomMask => std::f64::consts::SQRT_2 * self.sigma_xi,
-        }
+        self.sigma_xi * crate::augment::from_config(&self.augmentation, self.sigma_xi).noise_std_factor()
     }
 }
 
@@ -423,6 +548,12 @@ tau = 0.1
             ("m = 16", "m = 0", "network.m"),
             ("batch = 16", "batch = 1", "train.batch"),
             ("steps = 5", "steps = 0", "train.steps"),
+            (
+                "kind = \"random_mask\"",
+                "kind = \"random_mask\"\nkeep_prob = 1.0",
+                "augmentation.keep_prob",
+            ),
+            ("d = 8", "d = 8\nexact_k = 9", "model.exact_k"),
         ];
         for (from, to, key) in cases {
             let text = SMALL.replace(from, to);
@@ -433,7 +564,9 @@ tau = 0.1
 
     #[test]
     fn missing_file_is_a_clear_error() {
-        let err = Config::from_file(Path::new("/nonexistent/exp.toml")).unwrap_err().to_string();
+        let err = Config::from_file(Path::new("/nonexistent/exp.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("/nonexistent/exp.toml"), "{err}");
     }
 }

@@ -8,7 +8,7 @@ use faer::{Mat, MatRef};
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::config::{DictionaryKind, Settings};
+use crate::config::{CodeKind, DictionaryKind, Settings};
 use crate::rng::{self, Purpose};
 
 /// The dictionary M ∈ R^{d1×d}, column-orthonormal.
@@ -41,9 +41,7 @@ impl Dictionary {
     /// The dictionary of a run: built from the run's `Dictionary` stream.
     pub fn for_settings(s: &Settings) -> Self {
         match s.dictionary {
-            DictionaryKind::GaussianQr => {
-                Self::gaussian_qr(s.d1, s.d, &mut rng::stream(s.seed, Purpose::Dictionary))
-            }
+            DictionaryKind::GaussianQr => Self::gaussian_qr(s.d1, s.d, &mut rng::stream(s.seed, Purpose::Dictionary)),
             DictionaryKind::Identity => Self::identity(s.d1, s.d),
         }
     }
@@ -70,15 +68,15 @@ impl Dictionary {
 }
 
 /// Sparse codes of n samples: for sample `s`, the nonzero coordinates are
-/// `index[offsets[s]..offsets[s+1]]` with values `sign[..]` ∈ {−1, +1}.
+/// `index[offsets[s]..offsets[s+1]]` with values `value[..]` (±1 in the paper's model).
 #[derive(Debug, Clone, Default)]
 pub struct SparseCodes {
     /// Row offsets, length n + 1.
     pub offsets: Vec<usize>,
     /// Atom indices of the nonzeros.
     pub index: Vec<u32>,
-    /// Their values ±1.
-    pub sign: Vec<f64>,
+    /// Their values.
+    pub value: Vec<f64>,
 }
 
 impl SparseCodes {
@@ -97,7 +95,7 @@ impl SparseCodes {
         let r = self.offsets[s]..self.offsets[s + 1];
         self.index[r.clone()]
             .iter()
-            .zip(&self.sign[r])
+            .zip(&self.value[r])
             .map(|(&j, &v)| (j as usize, v))
     }
 
@@ -110,7 +108,7 @@ impl SparseCodes {
         self.offsets.clear();
         self.offsets.push(0);
         self.index.clear();
-        self.sign.clear();
+        self.value.clear();
     }
 }
 
@@ -134,6 +132,10 @@ pub struct SparseCoding {
     pub p: f64,
     /// Noise std σ_ξ.
     pub sigma_xi: f64,
+    /// Values of the nonzero codes.
+    pub code: CodeKind,
+    /// Exactly this many nonzeros per z (uniform support), if set; else Bernoulli(p).
+    pub exact_k: Option<usize>,
 }
 
 impl SparseCoding {
@@ -143,6 +145,19 @@ impl SparseCoding {
             dict: Dictionary::for_settings(s),
             p: s.p,
             sigma_xi: s.sigma_xi,
+            code: s.code,
+            exact_k: s.exact_k,
+        }
+    }
+
+    /// The paper's model (±1 codes, Bernoulli(p) support) with a given dictionary.
+    pub fn new(dict: Dictionary, p: f64, sigma_xi: f64) -> Self {
+        Self {
+            dict,
+            p,
+            sigma_xi,
+            code: CodeKind::Sign,
+            exact_k: None,
         }
     }
 
@@ -159,8 +174,9 @@ impl SparseCoding {
     /// Fill `x` (d1×n) with fresh samples and `z` with their codes, reusing their memory
     /// (no allocation once `z` has grown to its working size). If `xi` is given it receives
     /// the noise. The random stream is consumed identically either way: per sample, the
-    /// support of z by geometric skipping (exactly Bernoulli(p) per coordinate), one sign
-    /// bit per nonzero, then d1 standard normals.
+    /// support of z (by geometric skipping, exactly Bernoulli(p) per coordinate; or, with
+    /// `exact_k`, k distinct atoms by Floyd's algorithm, sorted), one value per nonzero (a
+    /// sign bit, or a standard normal), then d1 standard normals for ξ.
     pub fn sample_into<R: Rng>(
         &self,
         rng: &mut R,
@@ -168,37 +184,28 @@ impl SparseCoding {
         mut xi: Option<&mut Mat<f64>>,
         z: &mut SparseCodes,
     ) {
-        let d = self.dict.d();
         let d1 = self.dict.d1();
         let n = x.ncols();
         assert_eq!(x.nrows(), d1, "x must have d1 rows");
         z.clear();
-        // ln(1 − p); with p = 1 every coordinate is nonzero.
-        let log_q = (-self.p).ln_1p();
         for s in 0..n {
-            let mut j: usize = 0;
-            loop {
-                let skip = if self.p >= 1.0 {
-                    0
-                } else {
-                    let u: f64 = rng.random();
-                    // 1 − u ∈ (0, 1]: the log is finite; floor(ln(1−u)/ln(1−p)) ~ Geometric(p).
-                    let g = ((1.0 - u).ln() / log_q).floor();
-                    if g >= (d - j) as f64 {
-                        break;
+            let first = z.index.len();
+            match self.exact_k {
+                None => self.bernoulli_support(rng, &mut z.index),
+                Some(k) => self.exact_support(rng, k, &mut z.index),
+            }
+            for _ in first..z.index.len() {
+                let v = match self.code {
+                    CodeKind::Sign => {
+                        if rng.random::<bool>() {
+                            1.0
+                        } else {
+                            -1.0
+                        }
                     }
-                    g as usize
+                    CodeKind::Gaussian => StandardNormal.sample(rng),
                 };
-                j += skip;
-                if j >= d {
-                    break;
-                }
-                z.index.push(j as u32);
-                z.sign.push(if rng.random::<bool>() { 1.0 } else { -1.0 });
-                j += 1;
-                if j >= d {
-                    break;
-                }
+                z.value.push(v);
             }
             z.offsets.push(z.index.len());
 
@@ -212,12 +219,53 @@ impl SparseCoding {
             }
             for k in z.offsets[s]..z.offsets[s + 1] {
                 let atom = self.dict.atom(z.index[k] as usize);
-                let sg = z.sign[k];
+                let zv = z.value[k];
                 for (v, &a) in col.iter_mut().zip(atom) {
-                    *v += sg * a;
+                    *v += zv * a;
                 }
             }
         }
+    }
+
+    /// Append the support of one z with independent Bernoulli(p) coordinates, by
+    /// geometric skipping: gaps floor(ln(1−u)/ln(1−p)) ~ Geometric(p).
+    fn bernoulli_support<R: Rng>(&self, rng: &mut R, out: &mut Vec<u32>) {
+        let d = self.dict.d();
+        if self.p >= 1.0 {
+            out.extend(0..d as u32);
+            return;
+        }
+        let log_q = (-self.p).ln_1p();
+        let mut j = 0usize;
+        loop {
+            let u: f64 = rng.random();
+            // 1 − u ∈ (0, 1]: the log is finite.
+            let g = ((1.0 - u).ln() / log_q).floor();
+            if g >= (d - j) as f64 {
+                return;
+            }
+            j += g as usize;
+            out.push(j as u32);
+            j += 1;
+            if j >= d {
+                return;
+            }
+        }
+    }
+
+    /// Append k distinct atoms chosen uniformly (Floyd's algorithm), in increasing order.
+    fn exact_support<R: Rng>(&self, rng: &mut R, k: usize, out: &mut Vec<u32>) {
+        let d = self.dict.d();
+        let start = out.len();
+        for top in (d - k)..d {
+            let t = rng.random_range(0..=top) as u32;
+            if out[start..].contains(&t) {
+                out.push(top as u32);
+            } else {
+                out.push(t);
+            }
+        }
+        out[start..].sort_unstable();
     }
 }
 
@@ -225,13 +273,19 @@ impl SparseCoding {
 mod tests {
     use super::*;
     use crate::linalg::gemm;
-    use faer::{Accum, Par};
+    use faer::Accum;
 
     #[test]
     fn dictionary_is_orthonormal_and_delocalised() {
         let dict = Dictionary::gaussian_qr(200, 20, &mut rng::stream(1, Purpose::Dictionary));
         let mut g = Mat::<f64>::zeros(20, 20);
-        gemm(g.as_mut(), Accum::Replace, dict.matrix().transpose(), dict.matrix(), 1.0);
+        gemm(
+            g.as_mut(),
+            Accum::Replace,
+            dict.matrix().transpose(),
+            dict.matrix(),
+            1.0,
+        );
         for i in 0..20 {
             for j in 0..20 {
                 let want = if i == j { 1.0 } else { 0.0 };
@@ -247,7 +301,7 @@ mod tests {
     #[test]
     fn sparsity_matches_p_and_x_is_mz_plus_xi() {
         let dict = Dictionary::gaussian_qr(64, 16, &mut rng::stream(2, Purpose::Dictionary));
-        let model = SparseCoding { dict, p: 0.2, sigma_xi: 0.3 };
+        let model = SparseCoding::new(dict, 0.2, 0.3);
         let b = model.sample(4000, &mut rng::stream(2, Purpose::Data));
         let nnz = b.z.index.len() as f64 / (4000.0 * 16.0);
         // Binomial(64000, 0.2): sd of the fraction ≈ 0.0016; 5 sd.
@@ -263,7 +317,7 @@ mod tests {
     #[test]
     fn keeping_xi_does_not_change_the_stream() {
         let dict = Dictionary::gaussian_qr(32, 8, &mut rng::stream(3, Purpose::Dictionary));
-        let model = SparseCoding { dict, p: 0.3, sigma_xi: 0.5 };
+        let model = SparseCoding::new(dict, 0.3, 0.5);
         let a = model.sample(10, &mut rng::stream(3, Purpose::Data));
         let mut x = Mat::<f64>::zeros(32, 10);
         let mut z = SparseCodes::default();
@@ -275,8 +329,23 @@ mod tests {
     #[test]
     fn p_one_gives_dense_codes() {
         let dict = Dictionary::identity(8, 4);
-        let model = SparseCoding { dict, p: 1.0, sigma_xi: 0.1 };
+        let model = SparseCoding::new(dict, 1.0, 0.1);
         let b = model.sample(5, &mut rng::stream(4, Purpose::Data));
         assert_eq!(b.z.index.len(), 20);
+    }
+
+    #[test]
+    fn exact_k_gives_k_distinct_atoms_and_gaussian_codes_vary() {
+        let dict = Dictionary::gaussian_qr(30, 10, &mut rng::stream(5, Purpose::Dictionary));
+        let mut model = SparseCoding::new(dict, 0.1, 0.1);
+        model.exact_k = Some(3);
+        model.code = CodeKind::Gaussian;
+        let b = model.sample(200, &mut rng::stream(5, Purpose::Data));
+        for s in 0..200 {
+            let idx: Vec<usize> = b.z.sample(s).map(|(j, _)| j).collect();
+            assert_eq!(idx.len(), 3);
+            assert!(idx.windows(2).all(|w| w[0] < w[1]));
+        }
+        assert!(b.z.value.iter().any(|v| v.abs() != 1.0));
     }
 }

@@ -112,12 +112,20 @@ impl RunOutput {
 /// The fixed test samples of the feature metrics (Eval stream).
 pub fn eval_batch(trainer: &Trainer) -> Batch {
     let s = trainer.settings();
-    trainer.model().sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval))
+    trainer
+        .model()
+        .sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval))
 }
 
 fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, FeatureReport) {
     let bias = trainer.current_biases();
-    let report = metrics::measure(trainer.network(), &bias, &trainer.model().dict, eval, &trainer.settings().metrics);
+    let report = metrics::measure(
+        trainer.network(),
+        &bias,
+        &trainer.model().dict,
+        eval,
+        &trainer.settings().metrics,
+    );
     (
         LogRow {
             step,
@@ -177,18 +185,43 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     })
 }
 
-fn run_probes(settings: &Settings, trainer: &Trainer, net: &Network, bias: &[f64], init: &Network, init_bias: &[f64]) -> Result<Vec<ProbeRow>> {
+fn run_probes(
+    settings: &Settings,
+    trainer: &Trainer,
+    net: &Network,
+    bias: &[f64],
+    init: &Network,
+    init_bias: &[f64],
+) -> Result<Vec<ProbeRow>> {
     let model = trainer.model();
     let data = ProbeData::sample(model, &settings.probe, &mut rng::stream(settings.seed, Purpose::Probes));
     let mut rows = Vec::new();
     let sets: [(&str, Mat<f64>, Mat<f64>); 4] = [
-        ("trained", net.features(data.train.x.as_ref(), bias), net.features(data.test.x.as_ref(), bias)),
-        ("untrained", init.features(data.train.x.as_ref(), init_bias), init.features(data.test.x.as_ref(), init_bias)),
+        (
+            "trained",
+            net.features(data.train.x.as_ref(), bias),
+            net.features(data.test.x.as_ref(), bias),
+        ),
+        (
+            "untrained",
+            init.features(data.train.x.as_ref(), init_bias),
+            init.features(data.test.x.as_ref(), init_bias),
+        ),
         ("raw_x", data.train.x.clone(), data.test.x.clone()),
-        ("oracle_z", probes::dense_codes(&data.train, settings.d), probes::dense_codes(&data.test, settings.d)),
+        (
+            "oracle_z",
+            probes::dense_codes(&data.train, settings.d),
+            probes::dense_codes(&data.test, settings.d),
+        ),
     ];
     for (name, tr, te) in &sets {
-        rows.extend(probes::probe_features(name, &data, tr.as_ref(), te.as_ref(), &settings.probe)?);
+        rows.extend(probes::probe_features(
+            name,
+            &data,
+            tr.as_ref(),
+            te.as_ref(),
+            &settings.probe,
+        )?);
     }
     Ok(rows)
 }

@@ -22,6 +22,7 @@ pub mod linalg;
 pub mod loss;
 pub mod metrics;
 pub mod network;
+pub mod parallel;
 pub mod probes;
 pub mod report;
 pub mod rng;

@@ -92,5 +92,8 @@ pub fn accumulate_weight_grad(dst: &mut Mat<f64>, accum: Accum, g: &Mat<f64>, x1
 
 /// Column `p` of a column-major view as a slice (views of a `Mat` are contiguous).
 fn col(m: MatRef<'_, f64>, p: usize) -> &[f64] {
-    m.col(p).try_as_col_major().expect("feature matrices are column-major").as_slice()
+    m.col(p)
+        .try_as_col_major()
+        .expect("feature matrices are column-major")
+        .as_slice()
 }

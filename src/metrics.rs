@@ -257,7 +257,7 @@ mod tests {
         }
         w[(3, 1)] = -2.0;
         let net = Network { w };
-        let model = crate::data::SparseCoding { dict: dict.clone(), p: 0.5, sigma_xi: 0.1 };
+        let model = crate::data::SparseCoding::new(dict.clone(), 0.5, 0.1);
         let eval = model.sample(50, &mut crate::rng::stream(1, crate::rng::Purpose::Eval));
         let r = measure(&net, &[0.0; 4], &dict, &eval, &MetricsConfig::default());
         assert_eq!(r.summary.align_median, 1.0);

@@ -121,7 +121,12 @@ mod tests {
     #[test]
     fn init_norms_are_near_one_at_default_sigma0() {
         let d1 = 400;
-        let net = Network::init(50, d1, 1.0 / (d1 as f64).sqrt(), &mut crate::rng::stream(1, crate::rng::Purpose::Init));
+        let net = Network::init(
+            50,
+            d1,
+            1.0 / (d1 as f64).sqrt(),
+            &mut crate::rng::stream(1, crate::rng::Purpose::Init),
+        );
         for n in net.row_norms() {
             assert!((n - 1.0).abs() < 0.25, "{n}");
         }

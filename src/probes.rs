@@ -90,14 +90,23 @@ struct Design {
     test: Mat<f64>,
 }
 
-fn standardised(train_cols: MatRef<'_, f64>, test_cols: MatRef<'_, f64>, keep_train: &[usize], keep_test: &[usize]) -> Design {
+fn standardised(
+    train_cols: MatRef<'_, f64>,
+    test_cols: MatRef<'_, f64>,
+    keep_train: &[usize],
+    keep_test: &[usize],
+) -> Design {
     let k = train_cols.nrows();
     let n = keep_train.len();
     let mut train = Mat::<f64>::zeros(n, k);
     let mut test = Mat::<f64>::zeros(keep_test.len(), k);
     for f in 0..k {
         let mean = keep_train.iter().map(|&s| train_cols[(f, s)]).sum::<f64>() / n as f64;
-        let var = keep_train.iter().map(|&s| (train_cols[(f, s)] - mean).powi(2)).sum::<f64>() / n as f64;
+        let var = keep_train
+            .iter()
+            .map(|&s| (train_cols[(f, s)] - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
         let scale = if var > 1e-300 { 1.0 / var.sqrt() } else { 0.0 };
         for (r, &s) in keep_train.iter().enumerate() {
             train[(r, f)] = (train_cols[(f, s)] - mean) * scale;
@@ -123,7 +132,9 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
         }
         let mut rhs = Mat::<f64>::zeros(k, 1);
         gemm(rhs.as_mut(), Accum::Replace, a.transpose(), yv.as_ref(), 1.0);
-        let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg { context: "ridge probe (primal)" })?;
+        let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg {
+            context: "ridge probe (primal)",
+        })?;
         let beta = llt.solve(&rhs);
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     } else {
@@ -132,7 +143,9 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
         for i in 0..n {
             g[(i, i)] += shift;
         }
-        let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg { context: "ridge probe (dual)" })?;
+        let llt = g.llt(Side::Lower).map_err(|_| Error::LinAlg {
+            context: "ridge probe (dual)",
+        })?;
         let c = llt.solve(&yv);
         let mut beta = Mat::<f64>::zeros(k, 1);
         gemm(beta.as_mut(), Accum::Replace, a.transpose(), c.as_ref(), 1.0);
@@ -151,7 +164,13 @@ fn mse(pred: &[f64], y: &[f64]) -> f64 {
 }
 
 /// Ridge regression probe; returns (test relative MSE, selected λ).
-pub fn ridge_probe(train_cols: MatRef<'_, f64>, y_train: &[f64], test_cols: MatRef<'_, f64>, y_test: &[f64], grid: &[f64]) -> Result<(f64, f64)> {
+pub fn ridge_probe(
+    train_cols: MatRef<'_, f64>,
+    y_train: &[f64],
+    test_cols: MatRef<'_, f64>,
+    y_test: &[f64],
+    grid: &[f64],
+) -> Result<(f64, f64)> {
     let all_train: Vec<usize> = (0..y_train.len()).collect();
     let all_test: Vec<usize> = (0..y_test.len()).collect();
     let design = standardised(train_cols, test_cols, &all_train, &all_test);
@@ -245,7 +264,9 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
             h[(f, f)] += pen;
         }
         h[(k, k)] += 1e-10 * n as f64;
-        let llt = h.llt(Side::Lower).map_err(|_| Error::LinAlg { context: "logistic probe (Newton)" })?;
+        let llt = h.llt(Side::Lower).map_err(|_| Error::LinAlg {
+            context: "logistic probe (Newton)",
+        })?;
         let step = llt.solve(&grad);
         let mut t = 1.0;
         loop {
@@ -267,11 +288,20 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
 }
 
 /// Logistic classification probe of y = sign⟨w*, z⟩ on the labelled samples.
-pub fn logistic_probe(train_cols: MatRef<'_, f64>, y_train: &[f64], test_cols: MatRef<'_, f64>, y_test: &[f64], l2: f64) -> Result<(LogisticFit, usize, usize)> {
+pub fn logistic_probe(
+    train_cols: MatRef<'_, f64>,
+    y_train: &[f64],
+    test_cols: MatRef<'_, f64>,
+    y_test: &[f64],
+    l2: f64,
+) -> Result<(LogisticFit, usize, usize)> {
     let keep_train: Vec<usize> = (0..y_train.len()).filter(|&s| y_train[s] != 0.0).collect();
     let keep_test: Vec<usize> = (0..y_test.len()).filter(|&s| y_test[s] != 0.0).collect();
     let design = standardised(train_cols, test_cols, &keep_train, &keep_test);
-    let labels: Vec<f64> = keep_train.iter().map(|&s| if y_train[s] > 0.0 { 1.0 } else { 0.0 }).collect();
+    let labels: Vec<f64> = keep_train
+        .iter()
+        .map(|&s| if y_train[s] > 0.0 { 1.0 } else { 0.0 })
+        .collect();
     let (theta, converged, iterations) = logistic_fit(design.train.as_ref(), &labels, l2)?;
     let k = train_cols.nrows();
     let scores = predict(design.test.as_ref(), &theta[..k], theta[k]);
@@ -289,7 +319,13 @@ pub fn logistic_probe(train_cols: MatRef<'_, f64>, y_train: &[f64], test_cols: M
 }
 
 /// Both probes on one feature set (features as columns: k×n_train and k×n_test).
-pub fn probe_features(name: &str, data: &ProbeData, train_cols: MatRef<'_, f64>, test_cols: MatRef<'_, f64>, cfg: &ProbeConfig) -> Result<Vec<ProbeRow>> {
+pub fn probe_features(
+    name: &str,
+    data: &ProbeData,
+    train_cols: MatRef<'_, f64>,
+    test_cols: MatRef<'_, f64>,
+    cfg: &ProbeConfig,
+) -> Result<Vec<ProbeRow>> {
     let y_train = data.targets(&data.train);
     let y_test = data.targets(&data.test);
     let (rel_mse, ridge) = ridge_probe(train_cols, &y_train, test_cols, &y_test, &cfg.ridge_grid)?;
@@ -314,7 +350,10 @@ pub fn probe_features(name: &str, data: &ProbeData, train_cols: MatRef<'_, f64>,
             n_test: 0,
             reg: cfg.logistic_l2,
             converged: false,
-            note: format!("skipped: {} features > {MAX_LOGISTIC_FEATURES} for Newton", train_cols.nrows()),
+            note: format!(
+                "skipped: {} features > {MAX_LOGISTIC_FEATURES} for Newton",
+                train_cols.nrows()
+            ),
         });
         return Ok(rows);
     }
@@ -347,8 +386,12 @@ mod tests {
     #[test]
     fn oracle_z_is_solved_and_pure_noise_is_not() {
         let dict = Dictionary::gaussian_qr(40, 10, &mut stream(1, Purpose::Dictionary));
-        let model = SparseCoding { dict, p: 0.3, sigma_xi: 0.2 };
-        let cfg = ProbeConfig { n_train: 400, n_test: 400, ..ProbeConfig::default() };
+        let model = SparseCoding::new(dict, 0.3, 0.2);
+        let cfg = ProbeConfig {
+            n_train: 400,
+            n_test: 400,
+            ..ProbeConfig::default()
+        };
         let data = ProbeData::sample(&model, &cfg, &mut stream(1, Purpose::Probes));
         let ztr = dense_codes(&data.train, 10);
         let zte = dense_codes(&data.test, 10);

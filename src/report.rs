@@ -18,7 +18,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     };
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(wrap)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     {
         let mut f = std::fs::File::create(&tmp).map_err(wrap)?;
@@ -111,7 +114,10 @@ pub struct Manifest {
 /// The source tree's git commit, if it can be asked.
 pub fn git_commit() -> Option<String> {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let head = std::process::Command::new("git").args(["-C", dir, "rev-parse", "HEAD"]).output().ok()?;
+    let head = std::process::Command::new("git")
+        .args(["-C", dir, "rev-parse", "HEAD"])
+        .output()
+        .ok()?;
     if !head.status.success() {
         return None;
     }
@@ -128,7 +134,14 @@ pub fn git_commit() -> Option<String> {
 }
 
 /// The names of the files [`write_run`] writes.
-pub const RUN_FILES: [&str; 6] = ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv", "summary.csv", "manifest.json"];
+pub const RUN_FILES: [&str; 6] = [
+    "metrics.csv",
+    "neurons.csv",
+    "alpha.csv",
+    "probes.csv",
+    "summary.csv",
+    "manifest.json",
+];
 
 /// Write every table of a run into `dir` (created if needed). `summary.csv` gets the wall
 /// time appended; all other files are deterministic in the settings.
@@ -151,7 +164,10 @@ pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result
         command,
     };
     let manifest = serde_json::to_vec_pretty(&manifest)?;
-    for (name, bytes) in RUN_FILES.iter().zip([metrics, neurons, alpha, probes, summary, manifest]) {
+    for (name, bytes) in RUN_FILES
+        .iter()
+        .zip([metrics, neurons, alpha, probes, summary, manifest])
+    {
         write_atomic(&dir.join(name), &bytes)?;
     }
     Ok(())

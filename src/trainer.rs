@@ -81,13 +81,18 @@ impl Trainer {
     /// A trainer at step 0 with W⁽⁰⁾ from the Init stream.
     pub fn new(settings: &Settings) -> Self {
         let model = SparseCoding::for_settings(settings);
-        let net = Network::init(settings.m, settings.d1, settings.sigma0, &mut rng::stream(settings.seed, Purpose::Init));
+        let net = Network::init(
+            settings.m,
+            settings.d1,
+            settings.sigma0,
+            &mut rng::stream(settings.seed, Purpose::Init),
+        );
         Self::with_parts(settings, model, net)
     }
 
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
     pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network) -> Self {
-        let aug = augment::from_kind(settings.augmentation);
+        let aug = augment::from_config(&settings.augmentation, settings.sigma_xi);
         let ws = Workspace::new(settings.d1, settings.m, settings.batch, !aug.identity_views());
         Self {
             settings: settings.clone(),
@@ -148,7 +153,8 @@ impl Trainer {
         let scale = bias_scale(s, self.aug.as_ref(), step - 1);
         Network::biases_from_norms(&ws.norms, scale, 1.0, &mut ws.bias);
 
-        self.model.sample_into(&mut self.data_rng, &mut ws.x, None, &mut ws.codes);
+        self.model
+            .sample_into(&mut self.data_rng, &mut ws.x, None, &mut ws.codes);
         let identity = self.aug.identity_views();
         if !identity {
             self.aug.views(&ws.x, &mut ws.v1, &mut ws.v2, &mut self.mask_rng);

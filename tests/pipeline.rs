@@ -27,7 +27,17 @@ fn loss_at(w: &Mat<f64>, x1: &Mat<f64>, f2: &Mat<f64>, bias: &[f64], tau: f64) -
 fn analytic_gradient_matches_central_differences_with_stopgrad() {
     let (m, d1, b, tau) = (5, 12, 7, 0.5);
     let mut rng = stream(99, Purpose::Init);
-    let mut gauss = |r, c, s: f64| Mat::from_fn(r, c, |_, _| s * StandardNormal.sample(&mut rng));
+    // Filled in an explicit loop order (Mat::from_fn's order is not part of faer's API).
+    let mut gauss = |r: usize, c: usize, s: f64| {
+        let mut a = Mat::<f64>::zeros(r, c);
+        for j in 0..c {
+            for i in 0..r {
+                let e: f64 = StandardNormal.sample(&mut rng);
+                a[(i, j)] = s * e;
+            }
+        }
+        a
+    };
     let w = gauss(m, d1, 0.6);
     let x1 = gauss(d1, b, 1.0);
     let x2 = gauss(d1, b, 1.0);
@@ -42,8 +52,14 @@ fn analytic_gradient_matches_central_differences_with_stopgrad() {
     net.preactivations_into(x1.as_ref(), u1.as_mut());
     let mut f1 = Mat::zeros(m, b);
     Network::activate_into(&u1, &bias, &mut f1);
-    let active = (0..b).flat_map(|p| (0..m).map(move |i| (i, p))).filter(|&(i, p)| u1[(i, p)].abs() > bias[i]).count();
-    assert!(active > m * b / 3, "instance must exercise the threshold's active region ({active})");
+    let active = (0..b)
+        .flat_map(|p| (0..m).map(move |i| (i, p)))
+        .filter(|&(i, p)| u1[(i, p)].abs() > bias[i])
+        .count();
+    assert!(
+        active > m * b / 3,
+        "instance must exercise the threshold's active region ({active})"
+    );
     let mut ws = LossWorkspace::new(m, b);
     loss::loss_and_feature_grad(f1.as_ref(), f2.as_ref(), tau, &mut ws);
     loss::gate_by_threshold(&mut ws.g, &u1, &bias);
@@ -85,9 +101,17 @@ fn same_config_and_seed_give_byte_identical_tables() {
         assert!(a == b, "{f} differs between identical runs");
     }
     let strip = |p: &Path| -> String {
-        std::fs::read_to_string(p).unwrap().lines().filter(|l| !l.starts_with("wall_seconds")).collect::<Vec<_>>().join("\n")
+        std::fs::read_to_string(p)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("wall_seconds"))
+            .collect::<Vec<_>>()
+            .join("\n")
     };
-    assert_eq!(strip(&dir.path().join("a/summary.csv")), strip(&dir.path().join("b/summary.csv")));
+    assert_eq!(
+        strip(&dir.path().join("a/summary.csv")),
+        strip(&dir.path().join("b/summary.csv"))
+    );
 }
 
 #[test]
@@ -111,7 +135,7 @@ fn divergence_stops_the_run_naming_the_step() {
     let text = common::small_config("none").replace("lr = 1.0", "lr = 1e300");
     let s = common::settings(&text);
     match experiment::run(&s, &mut Silent) {
-        Err(Error::Diverged { step, .. }) => assert!(step >= 1 && step <= 40, "step {step}"),
+        Err(Error::Diverged { step, .. }) => assert!((1..=40).contains(&step), "step {step}"),
         other => panic!("expected divergence, got {:?}", other.map(|o| o.final_loss)),
     }
 }
@@ -121,17 +145,32 @@ fn cli_reports_bad_input_clearly_and_writes_nothing() {
     let exe = env!("CARGO_BIN_EXE_decouple");
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        (common::small_config("none").replace("tau = 0.1", "tau = 0.1\ntemprature = 1"), "temprature"),
+        (
+            common::small_config("none").replace("tau = 0.1", "tau = 0.1\ntemprature = 1"),
+            "temprature",
+        ),
         (common::small_config("none").replace("d1 = 60", "d1 = 5"), "model.d1"),
-        (common::small_config("none").replace("lr = 1.0", "lr = 1e300"), "diverged at step"),
-        (common::small_config("none").replace("kind = \"none\"", "kind = \"crop\""), "crop"),
+        (
+            common::small_config("none").replace("lr = 1.0", "lr = 1e300"),
+            "diverged at step",
+        ),
+        (
+            common::small_config("none").replace("kind = \"none\"", "kind = \"crop\""),
+            "crop",
+        ),
     ];
     for (k, (text, needle)) in cases.iter().enumerate() {
         let cfg = dir.path().join(format!("bad{k}.toml"));
         std::fs::write(&cfg, text).unwrap();
         let out_dir = dir.path().join(format!("out{k}"));
         let o = std::process::Command::new(exe)
-            .args(["run", cfg.to_str().unwrap(), "--quiet", "--out", out_dir.to_str().unwrap()])
+            .args([
+                "run",
+                cfg.to_str().unwrap(),
+                "--quiet",
+                "--out",
+                out_dir.to_str().unwrap(),
+            ])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
@@ -140,7 +179,10 @@ fn cli_reports_bad_input_clearly_and_writes_nothing() {
         let written = std::fs::read_dir(&out_dir).map(|r| r.count()).unwrap_or(0);
         assert_eq!(written, 0, "case {k} left files in {}", out_dir.display());
     }
-    let o = std::process::Command::new(exe).args(["run", "/no/such/file.toml", "--quiet"]).output().unwrap();
+    let o = std::process::Command::new(exe)
+        .args(["run", "/no/such/file.toml", "--quiet"])
+        .output()
+        .unwrap();
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/file.toml"));
 }
@@ -152,7 +194,10 @@ fn atomic_write_leaves_only_the_complete_file() {
     report::write_atomic(&p, b"a,b\n1,2\n").unwrap();
     report::write_atomic(&p, b"a,b\n3,4\n").unwrap();
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "a,b\n3,4\n");
-    let names: Vec<_> = std::fs::read_dir(dir.path().join("sub")).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(names.len(), 1, "temporary files left behind: {names:?}");
     // A folder that cannot be created gives an error naming the path.
     let blocked = dir.path().join("sub/table.csv/inner.csv");
@@ -166,7 +211,10 @@ fn config_files_in_experiments_parse_and_check() {
         let p = entry.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
         if name.starts_with("theorem_") {
-            Config::from_file(&p).unwrap().check().unwrap_or_else(|e| panic!("{name}: {e}"));
+            Config::from_file(&p)
+                .unwrap()
+                .check()
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
 }

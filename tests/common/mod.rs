@@ -37,5 +37,8 @@ n_test = 200
 
 /// Parse and check a config text.
 pub fn settings(text: &str) -> Settings {
-    Config::from_toml_str(text, Path::new("test.toml")).unwrap().check().unwrap()
+    Config::from_toml_str(text, Path::new("test.toml"))
+        .unwrap()
+        .check()
+        .unwrap()
 }

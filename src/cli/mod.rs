@@ -1,0 +1,4 @@
+//! The subcommands of the `decouple` binary, one file each; shared progress display.
+
+pub mod progress;
+pub mod run;
