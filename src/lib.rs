@@ -26,6 +26,7 @@ pub mod parallel;
 pub mod probes;
 pub mod report;
 pub mod rng;
+pub mod scale;
 pub mod trainer;
 
 pub use config::{Config, Settings};
