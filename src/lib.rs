@@ -14,6 +14,8 @@
 #![warn(missing_docs)]
 
 pub mod augment;
+pub mod audit;
+pub mod claims;
 pub mod config;
 pub mod data;
 pub mod error;
@@ -21,12 +23,14 @@ pub mod experiment;
 pub mod linalg;
 pub mod loss;
 pub mod metrics;
+pub mod montecarlo;
 pub mod network;
 pub mod parallel;
 pub mod probes;
 pub mod report;
 pub mod rng;
 pub mod scale;
+pub mod stats;
 pub mod trainer;
 
 pub use config::{Config, Settings};

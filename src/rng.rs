@@ -26,6 +26,8 @@ pub enum Purpose {
     Probes = 5,
     /// Fresh test samples for the feature metrics (noise dominance, seed §3.1).
     Eval = 6,
+    /// The audit's own Monte Carlo (data-model checks, the RandomMask identity).
+    Audit = 7,
 }
 
 /// The generator for `purpose` under master seed `seed`.

@@ -1,0 +1,124 @@
+//! `decouple audit` (the claim-by-claim audit) and `decouple report` (the report's CSV
+//! tables).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use decouple::audit::{self, AuditFile, AuditReport};
+use decouple::parallel;
+use decouple::scale::Scale;
+
+use super::progress;
+
+/// Arguments of `decouple audit`.
+#[derive(clap::Args)]
+pub struct AuditArgs {
+    /// quick (minutes, what `cargo test` runs) or full.
+    #[arg(long, value_enum, default_value = "quick")]
+    pub scale: Scale,
+    /// Use seeds 1..=K instead of the audit file's seeds.
+    #[arg(long)]
+    pub seeds: Option<usize>,
+    /// Output folder (default: results/audit_<scale>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Simulations run side by side (default: the available cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Audit file (default: experiments/audit_<scale>.toml).
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+}
+
+/// Arguments of `decouple report`.
+#[derive(clap::Args)]
+pub struct ReportArgs {
+    /// quick or full.
+    #[arg(long, value_enum, default_value = "quick")]
+    pub scale: Scale,
+    /// Output folder (default: results/report_<scale>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Simulations run side by side (default: the available cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// No progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+fn audit_file(scale: Scale, file: Option<&Path>) -> PathBuf {
+    file.map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(format!("experiments/audit_{}.toml", scale.name())))
+}
+
+/// Run the audit with a progress bar.
+pub fn run(path: &Path, seeds: Option<usize>, jobs: Option<usize>, quiet: bool) -> Result<AuditReport> {
+    let audit = AuditFile::from_file(path)?.with_seed_count(seeds)?;
+    let jobs = jobs.unwrap_or_else(parallel::default_jobs);
+    let total = audit::plan(&audit)?.len();
+    let bar = progress::bar(total, quiet, &audit.name, "simulations");
+    let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64)).with_context(|| format!("audit {}", path.display()))?;
+    bar.finish_and_clear();
+    Ok(report)
+}
+
+fn print_table(report: &AuditReport) {
+    println!("{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} {}", "claim", "section", "statistic", "", "threshold", "bound", "verdict", "expected");
+    for r in &report.results {
+        let p = &r.checks[0];
+        let flag = if r.verdict == r.expected { "" } else { "  <-- differs" };
+        println!(
+            "{:<30} {:<9} {:>11.4} {:>3} {:>11.4} {:>11.4}  {:<15} {}{}",
+            r.claim.id,
+            r.claim.section,
+            p.value,
+            p.direction,
+            p.threshold,
+            p.bound,
+            r.verdict.as_str(),
+            r.expected.as_str(),
+            flag
+        );
+        for c in r.checks.iter().skip(1).filter(|c| !c.pass) {
+            println!("{:<30}   failed: {} ({:.4} {} {:.4}, bound {:.4})", "", c.check, c.value, c.direction, c.threshold, c.bound);
+        }
+    }
+}
+
+/// `decouple audit`.
+pub fn main(args: &AuditArgs) -> Result<()> {
+    let start = Instant::now();
+    let path = audit_file(args.scale, args.file.as_deref());
+    let report = run(&path, args.seeds, args.jobs, args.quiet)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/audit_{}", args.scale.name())));
+    audit::write_audit(&out, &report)?;
+    print_table(&report);
+    println!("\nclaims.csv, runs.csv and evidence/<claim>.csv in {} ({:.0} s)", out.display(), start.elapsed().as_secs_f64());
+    let unexpected = report.unexpected();
+    if !unexpected.is_empty() {
+        let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id).collect();
+        bail!("{} verdict(s) differ from the audit file's expectation: {}", ids.len(), ids.join(", "));
+    }
+    Ok(())
+}
+
+/// `decouple report`.
+pub fn report_main(args: &ReportArgs) -> Result<()> {
+    let start = Instant::now();
+    let path = audit_file(args.scale, None);
+    let report = run(&path, None, args.jobs, args.quiet)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/report_{}", args.scale.name())));
+    let written = audit::write_report_tables(&out, &report)?;
+    audit::write_audit(&out.join("audit"), &report)?;
+    for p in written {
+        println!("{}", p.display());
+    }
+    println!("({:.0} s)", start.elapsed().as_secs_f64());
+    Ok(())
+}
