@@ -1,0 +1,200 @@
+//! The claim-by-claim audit: one test per claim of the seed (SPEC §6), at quick scale.
+//!
+//! The audit runs once per test binary (the first test to need it starts it; the others
+//! wait), with its simulations side by side on the available cores. Each test asserts
+//! that the claim's verdict equals the expectation recorded in
+//! `experiments/audit_quick.toml`, so a change that flips a verdict — either way — fails
+//! here and must be looked at. The message shows every check of the claim.
+
+use std::sync::OnceLock;
+
+use decouple::audit::{self, AuditFile, AuditReport};
+use decouple::parallel;
+
+fn quick() -> &'static AuditReport {
+    static AUDIT: OnceLock<AuditReport> = OnceLock::new();
+    AUDIT.get_or_init(|| {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/audit_quick.toml");
+        let a = AuditFile::from_file(path.as_ref()).expect("audit_quick.toml parses");
+        let jobs = parallel::default_jobs();
+        eprintln!("running the quick audit on {jobs} core(s); this takes several minutes");
+        audit::run_audit(a, jobs, |done, total| {
+            if done % 10 == 0 || done == total {
+                eprintln!("  {done}/{total} simulations");
+            }
+        })
+        .expect("the quick audit runs")
+    })
+}
+
+fn check(id: &str) {
+    let r = quick().results.iter().find(|r| r.claim.id == id).expect("claim is registered");
+    let mut msg = format!(
+        "{id}: verdict `{}` but audit_quick.toml expects `{}`\n",
+        r.verdict.as_str(),
+        r.expected.as_str()
+    );
+    for c in &r.checks {
+        msg.push_str(&format!(
+            "  [{}] {}: {} = {:.4} {} {:.4} (bound {:.4} at {:.4}; p {:.3e}) {}\n",
+            if c.pass { "pass" } else { "FAIL" },
+            c.check,
+            c.statistic,
+            c.value,
+            c.direction,
+            c.threshold,
+            c.bound,
+            c.confidence,
+            c.p_value,
+            c.note
+        ));
+    }
+    assert!(r.verdict == r.expected, "{msg}");
+}
+
+macro_rules! claim_tests {
+    ($($name:ident => $id:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check($id);
+            }
+        )*
+
+        #[test]
+        fn every_registered_claim_has_a_test() {
+            let tested = [$($id),*];
+            for c in decouple::claims::CLAIMS {
+                assert!(tested.contains(&c.id), "claim {} has no test", c.id);
+            }
+        }
+    };
+}
+
+claim_tests! {
+    data_noise_dominates => "data.noise_dominates",
+    data_feature_correlation => "data.feature_correlation",
+    aug_decoupling => "aug.decoupling",
+    na_loss_small => "na.loss_small",
+    na_noise_dominance => "na.noise_dominance",
+    na_dense_features => "na.dense_features",
+    na_regression_fails => "na.regression_fails",
+    na_classification_fails => "na.classification_fails",
+    aug_loss_small => "aug.loss_small",
+    aug_sparse_decomposition => "aug.sparse_decomposition",
+    aug_coverage => "aug.coverage",
+    aug_time_window => "aug.time_window",
+    aug_regression_succeeds => "aug.regression_succeeds",
+    aug_classification_succeeds => "aug.classification_succeeds",
+    contrast_aug_beats_na => "contrast.aug_beats_na",
+}
+
+/// Round every number in a CSV text to `decimals` places (text cells unchanged).
+fn rounded_csv(text: &str, decimals: usize) -> String {
+    let mut out = String::new();
+    let mut r = csv::ReaderBuilder::new().has_headers(false).from_reader(text.as_bytes());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let cells: Vec<String> = rec
+            .iter()
+            .map(|c| match c.parse::<f64>() {
+                Ok(v) if c.contains('.') || c.contains('e') => {
+                    let s = format!("{v:.decimals$}");
+                    // "-0.00" and "0.00" are the same number.
+                    if s.trim_start_matches('-').chars().all(|ch| ch == '0' || ch == '.') {
+                        s.trim_start_matches('-').to_string()
+                    } else {
+                        s
+                    }
+                }
+                _ => c.to_string(),
+            })
+            .collect();
+        w.write_record(&cells).unwrap();
+    }
+    out.push_str(&String::from_utf8(w.into_inner().unwrap()).unwrap());
+    out
+}
+
+fn snapshot_settings() -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    s.set_prepend_module_to_snapshot(false);
+    s
+}
+
+/// The claims table at the fixed seeds of audit_quick.toml, numbers rounded to 2 decimals
+/// (faer picks AVX-512 or AVX2 kernels at run time, so the last bits differ across CPUs;
+/// two decimals hold unless a value sits on a rounding boundary).
+#[test]
+fn claims_table_snapshot() {
+    let rows = audit::claim_rows(quick());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["id", "value", "direction", "threshold", "bound", "checks_passed", "failed", "verdict", "expected"]).unwrap();
+    for r in &rows {
+        w.write_record([
+            r.id.clone(),
+            r.value.to_string(),
+            r.direction.clone(),
+            r.threshold.to_string(),
+            r.bound.to_string(),
+            r.checks_passed.clone(),
+            r.failed.clone(),
+            r.verdict.clone(),
+            r.expected.clone(),
+        ])
+        .unwrap();
+    }
+    let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    snapshot_settings().bind(|| insta::assert_snapshot!("claims_quick", rounded_csv(&text, 2)));
+}
+
+/// The report's per-theorem tables at quick scale, rounded to 2 decimals.
+#[test]
+fn report_tables_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let written = audit::write_report_tables(dir.path(), quick()).unwrap();
+    for p in written {
+        let name = p.file_stem().unwrap().to_string_lossy().to_string();
+        if name == "claims" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        snapshot_settings().bind(|| insta::assert_snapshot!(format!("report_quick_{name}"), rounded_csv(&text, 2)));
+    }
+}
+
+/// The audit machinery on a tiny audit file: same file twice, with 1 and 2 jobs, gives
+/// byte-identical claims.csv and evidence; the CLI exits 1 when a verdict differs from its
+/// expectation (the tiny audit's verdicts do not match the quick audit's expectations).
+#[test]
+fn tiny_audit_is_deterministic_and_the_cli_flags_unexpected_verdicts() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/audit_tiny.toml");
+    let dir = tempfile::tempdir().unwrap();
+    for (jobs, sub) in [(1, "a"), (2, "b")] {
+        let a = AuditFile::from_file(path.as_ref()).unwrap();
+        let report = audit::run_audit(a, jobs, |_, _| {}).unwrap();
+        audit::write_audit(&dir.path().join(sub), &report).unwrap();
+    }
+    for f in ["claims.csv", "runs.csv", "evidence/aug.decoupling.csv", "evidence/contrast.aug_beats_na.csv"] {
+        let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
+        let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
+        assert!(a == b, "{f} differs between runs with 1 and 2 jobs");
+    }
+    let header = std::fs::read_to_string(dir.path().join("a/claims.csv")).unwrap();
+    let header = header.lines().next().unwrap();
+    for col in ["id", "section", "statement", "statistic", "threshold", "bound", "verdict", "expected", "seeds"] {
+        assert!(header.split(',').any(|c| c == col), "claims.csv lacks column {col}: {header}");
+    }
+    let out = dir.path().join("cli");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_decouple"))
+        .args(["audit", "--file", path, "--quiet", "--jobs", "2", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("contrast.aug_beats_na"), "table printed: {stdout}");
+    assert_eq!(o.status.code(), Some(1), "exit 1 on unexpected verdicts: {stderr}");
+    assert!(stderr.contains("differ from the audit file's expectation"), "{stderr}");
+}
