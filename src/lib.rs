@@ -23,6 +23,7 @@ pub mod loss;
 pub mod metrics;
 pub mod network;
 pub mod parallel;
+pub mod perf;
 pub mod probes;
 pub mod report;
 pub mod rng;
