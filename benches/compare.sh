@@ -27,7 +27,7 @@ flops() { # d,d1,m,B -> FLOPs of the step's products
     echo "$1" | awk -F, '{printf "%.0f", 6*$3*$2*$4 + 4*$4*$4*$3}'
 }
 steps_for() { # fewer timed steps for bigger sizes
-    echo "$1" | awk -F, '{w = $2*$3*$4 + $4*$4*$3; n = int(4e9 / w / 20); print (n < 2 ? 2 : (n > 30 ? 30 : n))}'
+    echo "$1" | awk -F, '{w = $2*$3*$4 + $4*$4*$3; n = int(2e10 / w / 20); print (n < 2 ? 2 : (n > 30 ? 30 : n))}'
 }
 
 if [[ "${1:-}" == "--cost-model" ]]; then

@@ -142,8 +142,8 @@ fn exp_sum_body(v: &mut [f64], mx: f64, inv_tau: f64) -> f64 {
 #[inline(always)]
 pub fn exp_nonpositive(a: f64) -> f64 {
     const SHIFT: f64 = 6755399441055744.0; // 1.5·2^52: adding it rounds to an integer
-    const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-1;
-    const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // fdlibm's ln2_hi, 6.93147180369123816490e-01
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln2_lo, 1.90821492927058770002e-10
     const C: [f64; 14] = [
         1.0,
         1.0,
