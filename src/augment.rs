@@ -19,9 +19,18 @@ pub trait Augmentation: Send + Sync {
     /// True when both views are x unchanged (no work to do).
     fn identity_views(&self) -> bool;
 
-    /// Fill `v1`, `v2` (d1×n) with the two views of the columns of `x`, one fresh draw
-    /// per sample from `rng`. Not called when [`Self::identity_views`] is true.
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng);
+    /// Fill `a`, `b` (length d1) with the two views of one sample `x`, one fresh draw from
+    /// `rng`. Not called when [`Self::identity_views`] is true.
+    fn view_sample(&self, x: &[f64], a: &mut [f64], b: &mut [f64], rng: &mut ChaCha8Rng);
+
+    /// Fill `v1`, `v2` (d1×n) with the two views of the columns of `x`: [`Self::view_sample`]
+    /// on each column in order (so the trainer, which makes each sample's views right after
+    /// drawing it, consumes `rng` exactly as this does).
+    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng) {
+        for s in 0..x.ncols() {
+            self.view_sample(x.col_as_slice(s), v1.col_as_slice_mut(s), v2.col_as_slice_mut(s), rng);
+        }
+    }
 
     /// Per-coordinate std of the noise ξ as it appears in the views, relative to σ_ξ (the
     /// bias rule's s/σ_ξ, SPEC §2). Where the two views differ, the root mean square of
@@ -37,9 +46,9 @@ impl Augmentation for NoAugmentation {
     fn identity_views(&self) -> bool {
         true
     }
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, _rng: &mut ChaCha8Rng) {
-        v1.copy_from(x);
-        v2.copy_from(x);
+    fn view_sample(&self, x: &[f64], a: &mut [f64], b: &mut [f64], _rng: &mut ChaCha8Rng) {
+        a.copy_from_slice(x);
+        b.copy_from_slice(x);
     }
     fn noise_std_factor(&self) -> f64 {
         1.0
@@ -97,25 +106,34 @@ impl Augmentation for RandomMask {
     fn identity_views(&self) -> bool {
         false
     }
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng) {
+    fn view_sample(&self, xs: &[f64], a: &mut [f64], b: &mut [f64], rng: &mut ChaCha8Rng) {
         let (s1, s2) = (1.0 / self.keep_prob, 1.0 / (1.0 - self.keep_prob));
+        if self.keep_prob == 0.5 {
+            // The paper's mask, branch-free: bit j of the word selects s1·x or +0.0 for the
+            // first view and the other for the second (the same values as the generic path).
+            let (a, b) = (&mut a[..xs.len()], &mut b[..xs.len()]);
+            for ((xc, ac), bc) in xs.chunks(64).zip(a.chunks_mut(64)).zip(b.chunks_mut(64)) {
+                let bits = rng.next_u64();
+                for (j, ((&x, av), bv)) in xc.iter().zip(ac.iter_mut()).zip(bc.iter_mut()).enumerate() {
+                    let keep = 0u64.wrapping_sub((bits >> j) & 1);
+                    *av = f64::from_bits((s1 * x).to_bits() & keep);
+                    *bv = f64::from_bits((s2 * x).to_bits() & !keep);
+                }
+            }
+            return;
+        }
         let sampler = MaskSampler {
             keep_prob: self.keep_prob,
         };
-        for s in 0..x.ncols() {
-            let xs = x.col_as_slice(s);
-            let a = v1.col_as_slice_mut(s);
-            let b = v2.col_as_slice_mut(s);
-            sampler.for_each(xs.len(), rng, |k, keep| {
-                if keep {
-                    a[k] = s1 * xs[k];
-                    b[k] = 0.0;
-                } else {
-                    a[k] = 0.0;
-                    b[k] = s2 * xs[k];
-                }
-            });
-        }
+        sampler.for_each(xs.len(), rng, |k, keep| {
+            if keep {
+                a[k] = s1 * xs[k];
+                b[k] = 0.0;
+            } else {
+                a[k] = 0.0;
+                b[k] = s2 * xs[k];
+            }
+        });
     }
     fn noise_std_factor(&self) -> f64 {
         (0.5 / self.keep_prob + 0.5 / (1.0 - self.keep_prob)).sqrt()
@@ -134,18 +152,13 @@ impl Augmentation for IndependentMask {
     fn identity_views(&self) -> bool {
         false
     }
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng) {
+    fn view_sample(&self, xs: &[f64], a: &mut [f64], b: &mut [f64], rng: &mut ChaCha8Rng) {
         let scale = 1.0 / self.keep_prob;
         let sampler = MaskSampler {
             keep_prob: self.keep_prob,
         };
-        for s in 0..x.ncols() {
-            let xs = x.col_as_slice(s);
-            let a = v1.col_as_slice_mut(s);
-            sampler.for_each(xs.len(), rng, |k, keep| a[k] = if keep { scale * xs[k] } else { 0.0 });
-            let b = v2.col_as_slice_mut(s);
-            sampler.for_each(xs.len(), rng, |k, keep| b[k] = if keep { scale * xs[k] } else { 0.0 });
-        }
+        sampler.for_each(xs.len(), rng, |k, keep| a[k] = if keep { scale * xs[k] } else { 0.0 });
+        sampler.for_each(xs.len(), rng, |k, keep| b[k] = if keep { scale * xs[k] } else { 0.0 });
     }
     fn noise_std_factor(&self) -> f64 {
         (1.0 / self.keep_prob).sqrt()
@@ -165,17 +178,14 @@ impl Augmentation for GaussianNoise {
     fn identity_views(&self) -> bool {
         false
     }
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng) {
-        for s in 0..x.ncols() {
-            let xs = x.col_as_slice(s);
-            for (a, &xv) in v1.col_as_slice_mut(s).iter_mut().zip(xs) {
-                let e: f64 = StandardNormal.sample(rng);
-                *a = xv + self.noise_std * e;
-            }
-            for (b, &xv) in v2.col_as_slice_mut(s).iter_mut().zip(xs) {
-                let e: f64 = StandardNormal.sample(rng);
-                *b = xv + self.noise_std * e;
-            }
+    fn view_sample(&self, xs: &[f64], a: &mut [f64], b: &mut [f64], rng: &mut ChaCha8Rng) {
+        for (a, &xv) in a.iter_mut().zip(xs) {
+            let e: f64 = StandardNormal.sample(rng);
+            *a = xv + self.noise_std * e;
+        }
+        for (b, &xv) in b.iter_mut().zip(xs) {
+            let e: f64 = StandardNormal.sample(rng);
+            *b = xv + self.noise_std * e;
         }
     }
     fn noise_std_factor(&self) -> f64 {
@@ -196,21 +206,16 @@ impl Augmentation for BlockMask {
     fn identity_views(&self) -> bool {
         false
     }
-    fn views(&self, x: &Mat<f64>, v1: &mut Mat<f64>, v2: &mut Mat<f64>, rng: &mut ChaCha8Rng) {
-        let d1 = x.nrows();
+    fn view_sample(&self, xs: &[f64], a: &mut [f64], b: &mut [f64], rng: &mut ChaCha8Rng) {
+        let d1 = xs.len();
         let len = ((self.keep_prob * d1 as f64).floor() as usize).clamp(1, d1.saturating_sub(1).max(1));
         let q = len as f64 / d1 as f64;
         let (s1, s2) = (1.0 / q, 1.0 / (1.0 - q).max(f64::MIN_POSITIVE));
-        for s in 0..x.ncols() {
-            let start = (rng.next_u64() % d1 as u64) as usize;
-            let xs = x.col_as_slice(s);
-            let a = v1.col_as_slice_mut(s);
-            let b = v2.col_as_slice_mut(s);
-            for k in 0..d1 {
-                let inside = (k + d1 - start) % d1 < len;
-                a[k] = if inside { s1 * xs[k] } else { 0.0 };
-                b[k] = if inside { 0.0 } else { s2 * xs[k] };
-            }
+        let start = (rng.next_u64() % d1 as u64) as usize;
+        for k in 0..d1 {
+            let inside = (k + d1 - start) % d1 < len;
+            a[k] = if inside { s1 * xs[k] } else { 0.0 };
+            b[k] = if inside { 0.0 } else { s2 * xs[k] };
         }
     }
     fn noise_std_factor(&self) -> f64 {

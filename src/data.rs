@@ -80,6 +80,18 @@ pub struct SparseCodes {
 }
 
 impl SparseCodes {
+    /// Empty codes with room for `n` samples of up to `d` nonzeros each, so that filling
+    /// them never allocates.
+    pub fn with_capacity(n: usize, d: usize) -> Self {
+        let mut z = Self {
+            offsets: Vec::with_capacity(n + 1),
+            index: Vec::with_capacity(n * d),
+            value: Vec::with_capacity(n * d),
+        };
+        z.clear();
+        z
+    }
+
     /// Number of samples.
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)
@@ -104,7 +116,8 @@ impl SparseCodes {
         self.sample(s).map(|(j, v)| v * w[j]).sum()
     }
 
-    fn clear(&mut self) {
+    /// Empty the codes, keeping their memory (call before a batch of [`SparseCoding::sample_one`]).
+    pub fn clear(&mut self) {
         self.offsets.clear();
         self.offsets.push(0);
         self.index.clear();
@@ -189,40 +202,49 @@ impl SparseCoding {
         assert_eq!(x.nrows(), d1, "x must have d1 rows");
         z.clear();
         for s in 0..n {
-            let first = z.index.len();
-            match self.exact_k {
-                None => self.bernoulli_support(rng, &mut z.index),
-                Some(k) => self.exact_support(rng, k, &mut z.index),
-            }
-            for _ in first..z.index.len() {
-                let v = match self.code {
-                    CodeKind::Sign => {
-                        if rng.random::<bool>() {
-                            1.0
-                        } else {
-                            -1.0
-                        }
-                    }
-                    CodeKind::Gaussian => StandardNormal.sample(rng),
-                };
-                z.value.push(v);
-            }
-            z.offsets.push(z.index.len());
+            let xi_col = xi.as_deref_mut().map(|xi| xi.col_as_slice_mut(s));
+            self.sample_one(rng, x.col_as_slice_mut(s), xi_col, z);
+        }
+    }
 
-            let col = x.col_as_slice_mut(s);
-            for v in col.iter_mut() {
-                let e: f64 = StandardNormal.sample(rng);
-                *v = self.sigma_xi * e;
-            }
-            if let Some(xi) = xi.as_deref_mut() {
-                xi.col_as_slice_mut(s).copy_from_slice(col);
-            }
-            for k in z.offsets[s]..z.offsets[s + 1] {
-                let atom = self.dict.atom(z.index[k] as usize);
-                let zv = z.value[k];
-                for (v, &a) in col.iter_mut().zip(atom) {
-                    *v += zv * a;
+    /// Draw one sample into `col` (length d1) and append its code to `z` (see
+    /// [`Self::sample_into`], which is this called once per column after `z.clear()`).
+    /// `xi`, if given, receives the noise. The trainer calls it directly to make the views
+    /// of each sample while the sample is still in cache.
+    #[inline]
+    pub fn sample_one<R: Rng>(&self, rng: &mut R, col: &mut [f64], xi: Option<&mut [f64]>, z: &mut SparseCodes) {
+        let first = z.index.len();
+        match self.exact_k {
+            None => self.bernoulli_support(rng, &mut z.index),
+            Some(k) => self.exact_support(rng, k, &mut z.index),
+        }
+        for _ in first..z.index.len() {
+            let v = match self.code {
+                CodeKind::Sign => {
+                    if rng.random::<bool>() {
+                        1.0
+                    } else {
+                        -1.0
+                    }
                 }
+                CodeKind::Gaussian => StandardNormal.sample(rng),
+            };
+            z.value.push(v);
+        }
+        z.offsets.push(z.index.len());
+
+        for v in col.iter_mut() {
+            let e: f64 = StandardNormal.sample(rng);
+            *v = self.sigma_xi * e;
+        }
+        if let Some(xi) = xi {
+            xi.copy_from_slice(col);
+        }
+        for k in first..z.index.len() {
+            let atom = self.dict.atom(z.index[k] as usize);
+            let zv = z.value[k];
+            for (v, &a) in col.iter_mut().zip(atom) {
+                *v += zv * a;
             }
         }
     }

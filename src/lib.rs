@@ -26,6 +26,7 @@ pub mod metrics;
 pub mod montecarlo;
 pub mod network;
 pub mod parallel;
+pub mod perf;
 pub mod probes;
 pub mod report;
 pub mod rng;

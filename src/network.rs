@@ -17,16 +17,14 @@ pub struct Network {
     pub w: Mat<f64>,
 }
 
-/// The soft threshold sign(u)·max(|u| − b, 0).
+/// The soft threshold sign(u)·max(|u| − b, 0) for b ≥ 0, computed branch-free as
+/// u − clamp(u, −b, b): exactly u − b above b, u + b below −b and +0 in between (the same
+/// bits as the three-way branch, without its mispredictions on random signs). Nonzero
+/// exactly where |u| > b (IEEE subtraction of unequal numbers is never 0), which is how
+/// the gradient's gate 1[|u| > b] is read back from the features.
 #[inline]
 pub fn soft_threshold(u: f64, b: f64) -> f64 {
-    if u > b {
-        u - b
-    } else if u < -b {
-        u + b
-    } else {
-        0.0
-    }
+    u - u.max(-b).min(b)
 }
 
 impl Network {
@@ -65,6 +63,15 @@ impl Network {
         }
     }
 
+    /// W ← scale·W.
+    pub fn scale(&mut self, scale: f64) {
+        for k in 0..self.d1() {
+            for v in self.w.col_as_slice_mut(k) {
+                *v *= scale;
+            }
+        }
+    }
+
     /// ‖w_i‖ of every neuron.
     pub fn row_norms(&self) -> Vec<f64> {
         let mut n = vec![0.0; self.m()];
@@ -89,6 +96,16 @@ impl Network {
         for s in 0..u.ncols() {
             for ((fv, &uv), &bv) in f.col_as_slice_mut(s).iter_mut().zip(u.col_as_slice(s)).zip(b) {
                 *fv = soft_threshold(uv, bv);
+            }
+        }
+    }
+
+    /// F = h(U) in place: `u` (m×n, column-major) holds the pre-activations on entry and
+    /// the features on return.
+    pub fn activate_in_place(u: &mut Mat<f64>, b: &[f64]) {
+        for s in 0..u.ncols() {
+            for (v, &bv) in u.col_as_slice_mut(s).iter_mut().zip(b) {
+                *v = soft_threshold(*v, bv);
             }
         }
     }

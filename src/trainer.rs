@@ -20,19 +20,18 @@ use crate::rng::{self, Purpose};
 /// Buffers of one SGD step, reused every step.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    /// The batch x, d1×B.
+    /// The batch x, d1×B (only with identical views; else d1×0: each sample goes straight
+    /// from `sample` into its two views).
     pub x: Mat<f64>,
+    /// One sample, length d1 (when the views differ).
+    pub sample: Vec<f64>,
     /// The batch's sparse codes.
     pub codes: SparseCodes,
     /// First view, d1×B (unused when the views are x itself).
     pub v1: Mat<f64>,
     /// Second view, d1×B.
     pub v2: Mat<f64>,
-    /// Pre-activations of the first view, m×B.
-    pub u1: Mat<f64>,
-    /// Pre-activations of the second view, m×B.
-    pub u2: Mat<f64>,
-    /// Features of the first view, m×B.
+    /// Features of the first view, m×B (the pre-activations U1 until activated in place).
     pub f1: Mat<f64>,
     /// Features of the second view, m×B.
     pub f2: Mat<f64>,
@@ -45,16 +44,15 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Buffers for dimensions d1, m and batch B.
-    pub fn new(d1: usize, m: usize, batch: usize, views: bool) -> Self {
+    /// Buffers for dimensions d (atoms), d1, m and batch B.
+    pub fn new(d: usize, d1: usize, m: usize, batch: usize, views: bool) -> Self {
         let (vr, vc) = if views { (d1, batch) } else { (0, 0) };
         Self {
-            x: Mat::zeros(d1, batch),
-            codes: SparseCodes::default(),
+            x: Mat::zeros(if views { 0 } else { d1 }, if views { 0 } else { batch }),
+            sample: vec![0.0; if views { d1 } else { 0 }],
+            codes: SparseCodes::with_capacity(batch, d),
             v1: Mat::zeros(vr, vc),
             v2: Mat::zeros(vr, vc),
-            u1: Mat::zeros(m, batch),
-            u2: Mat::zeros(if views { m } else { 0 }, if views { batch } else { 0 }),
             f1: Mat::zeros(m, batch),
             f2: Mat::zeros(if views { m } else { 0 }, if views { batch } else { 0 }),
             loss: LossWorkspace::new(m, batch),
@@ -93,7 +91,13 @@ impl Trainer {
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
     pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network) -> Self {
         let aug = augment::from_config(&settings.augmentation, settings.sigma_xi);
-        let ws = Workspace::new(settings.d1, settings.m, settings.batch, !aug.identity_views());
+        let ws = Workspace::new(
+            settings.d,
+            settings.d1,
+            settings.m,
+            settings.batch,
+            !aug.identity_views(),
+        );
         Self {
             settings: settings.clone(),
             model,
@@ -140,51 +144,98 @@ impl Trainer {
     }
 
     /// One SGD step; returns the batch loss L (without the weight-decay term).
+    ///
+    /// The phases below, in order; they are public so the benchmarks can time each one.
+    /// The steady state allocates nothing (tests/alloc.rs).
     pub fn step(&mut self) -> Result<f64> {
+        self.step += 1;
+        self.begin_step()?;
+        self.draw_inputs();
+        self.forward();
+        let l = self.loss_and_grad()?;
+        self.apply_update();
+        Ok(l)
+    }
+
+    /// Phase 1: the norms ‖w_i‖ of the current W and the biases b_i = κ·s·‖w_i‖ of the
+    /// step. Fails if W is not finite.
+    pub fn begin_step(&mut self) -> Result<()> {
         let s = &self.settings;
         let ws = &mut self.ws;
-        self.step += 1;
-        let step = self.step;
-
         self.net.row_norms_into(&mut ws.norms);
         if ws.norms.iter().any(|n| !n.is_finite()) {
-            return Err(Error::Diverged { step, what: "weights" });
+            return Err(Error::Diverged {
+                step: self.step.max(1),
+                what: "weights",
+            });
         }
-        let scale = bias_scale(s, self.aug.as_ref(), step - 1);
+        let scale = bias_scale(s, self.aug.as_ref(), self.step.saturating_sub(1));
         Network::biases_from_norms(&ws.norms, scale, 1.0, &mut ws.bias);
+        Ok(())
+    }
 
-        self.model
-            .sample_into(&mut self.data_rng, &mut ws.x, None, &mut ws.codes);
+    /// Phase 2: B fresh samples (Data stream) and, unless the views are x itself, their two
+    /// views (Masks stream), each sample's views made right after drawing it. Each stream
+    /// is consumed exactly as by `sample_into` for the batch and then `views`.
+    pub fn draw_inputs(&mut self) {
+        let ws = &mut self.ws;
+        if self.aug.identity_views() {
+            self.model
+                .sample_into(&mut self.data_rng, &mut ws.x, None, &mut ws.codes);
+            return;
+        }
+        ws.codes.clear();
+        for s in 0..self.settings.batch {
+            self.model
+                .sample_one(&mut self.data_rng, &mut ws.sample, None, &mut ws.codes);
+            self.aug.view_sample(
+                &ws.sample,
+                ws.v1.col_as_slice_mut(s),
+                ws.v2.col_as_slice_mut(s),
+                &mut self.mask_rng,
+            );
+        }
+    }
+
+    /// Phase 3: F1 = h(W·X1) and, when the views differ, F2 = h(W·X2) (activated in place).
+    pub fn forward(&mut self) {
+        let ws = &mut self.ws;
         let identity = self.aug.identity_views();
-        if !identity {
-            self.aug.views(&ws.x, &mut ws.v1, &mut ws.v2, &mut self.mask_rng);
-        }
         let x1 = if identity { &ws.x } else { &ws.v1 };
-        self.net.preactivations_into(x1.as_ref(), ws.u1.as_mut());
-        Network::activate_into(&ws.u1, &ws.bias, &mut ws.f1);
-        let f2 = if identity {
-            &ws.f1
-        } else {
-            self.net.preactivations_into(ws.v2.as_ref(), ws.u2.as_mut());
-            Network::activate_into(&ws.u2, &ws.bias, &mut ws.f2);
-            &ws.f2
-        };
-        let l = loss::loss_and_feature_grad(ws.f1.as_ref(), f2.as_ref(), s.tau, &mut ws.loss);
-        if !l.is_finite() {
-            return Err(Error::Diverged { step, what: "loss" });
+        self.net.preactivations_into(x1.as_ref(), ws.f1.as_mut());
+        Network::activate_in_place(&mut ws.f1, &ws.bias);
+        if !identity {
+            self.net.preactivations_into(ws.v2.as_ref(), ws.f2.as_mut());
+            Network::activate_in_place(&mut ws.f2, &ws.bias);
         }
-        loss::gate_by_threshold(&mut ws.loss.g, &ws.u1, &ws.bias);
+    }
 
+    /// Phase 4: the loss and ∂L/∂F1 gated by 1[|U1| > b] into the loss workspace.
+    pub fn loss_and_grad(&mut self) -> Result<f64> {
+        let ws = &mut self.ws;
+        let f2 = if self.aug.identity_views() { &ws.f1 } else { &ws.f2 };
+        let l = loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.tau, &mut ws.loss);
+        if !l.is_finite() {
+            return Err(Error::Diverged {
+                step: self.step.max(1),
+                what: "loss",
+            });
+        }
+        Ok(l)
+    }
+
+    /// Phase 5: W ← (1 − ηλ)W − η·G·X1ᵀ: one scaling pass over W, then the product added
+    /// in place. (The scaling cannot share phase 1's pass over W: the forward products of
+    /// this step need the unscaled W, and faer's product offers no β·dst + α·AB.)
+    pub fn apply_update(&mut self) {
+        let s = &self.settings;
         let shrink = 1.0 - s.lr * s.weight_decay;
         if shrink != 1.0 {
-            for k in 0..self.net.d1() {
-                for v in self.net.w.col_as_slice_mut(k) {
-                    *v *= shrink;
-                }
-            }
+            self.net.scale(shrink);
         }
-        loss::accumulate_weight_grad(&mut self.net.w, Accum::Add, &ws.loss.g, x1.as_ref(), -s.lr);
-        Ok(l)
+        let ws = &self.ws;
+        let x1 = if self.aug.identity_views() { &ws.x } else { &ws.v1 };
+        loss::accumulate_weight_grad(&mut self.net.w, Accum::Add, &ws.loss.g, x1.as_ref(), -self.settings.lr);
     }
 }
 

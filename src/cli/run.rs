@@ -1,26 +1,35 @@
 //! `decouple run EXPERIMENT.toml`: train one experiment, write its tables, print a summary.
+//! With `--seeds K` it trains the experiment under K consecutive seeds, `--jobs` of them
+//! side by side (each simulation single-threaded, so every seed's tables are the same
+//! bits whatever the number of jobs).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
-use decouple::config::Config;
-use decouple::experiment;
-use decouple::report;
+use decouple::config::{Config, Settings};
+use decouple::experiment::{self, RunOutput, Silent};
+use decouple::{parallel, report};
 
-use super::progress::TrainProgress;
+use super::progress::{self, TrainProgress};
 
 /// Arguments of `decouple run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
     /// The experiment file (TOML), e.g. experiments/theorem_aug.toml.
     pub experiment: PathBuf,
-    /// Output folder; tables go to OUT/<experiment name>/.
+    /// Output folder; tables go to OUT/<experiment name>/ (OUT/<name>/seed_<s>/ with --seeds > 1).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
-    /// Override the experiment's master seed.
+    /// Override the experiment's master seed (the first seed with --seeds).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Train under K seeds: seed, seed+1, …, seed+K−1.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub seeds: u64,
+    /// Simulations run side by side (default: the available cores).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub jobs: Option<u64>,
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
@@ -28,23 +37,102 @@ pub struct RunArgs {
 
 /// Run it.
 pub fn main(args: &RunArgs) -> Result<()> {
-    run(&args.experiment, &args.out, args.seed, args.quiet)
-}
-
-fn run(path: &Path, out: &Path, seed: Option<u64>, quiet: bool) -> Result<()> {
+    let path = &args.experiment;
     let mut cfg = Config::from_file(path)?;
-    if let Some(s) = seed {
+    if let Some(s) = args.seed {
         cfg.seed = s;
     }
-    let settings = cfg.check().with_context(|| format!("in {}", path.display()))?;
+    let first = cfg.seed;
+    let mut all = Vec::new();
+    for k in 0..args.seeds {
+        cfg.seed = first
+            .checked_add(k)
+            .with_context(|| format!("seed {first} + {k} overflows"))?;
+        all.push(cfg.check().with_context(|| format!("in {}", path.display()))?);
+    }
+    if all.len() == 1 {
+        return run_one(&all[0], &args.out, args.quiet);
+    }
+    let jobs = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
+    run_many(&all, &args.out, jobs, args.quiet)
+}
+
+fn command_line() -> String {
+    std::env::args().collect::<Vec<_>>().join(" ")
+}
+
+fn run_one(settings: &Settings, out: &Path, quiet: bool) -> Result<()> {
     let mut progress = TrainProgress::new(settings.steps, quiet, &settings.name);
-    let output = experiment::run(&settings, &mut progress)?;
+    let output = experiment::run(settings, &mut progress)?;
     progress.bar.finish_and_clear();
     let dir = out.join(&settings.name);
-    let command = std::env::args().collect::<Vec<_>>().join(" ");
-    report::write_run(&dir, &output, Some(command))?;
+    report::write_run(&dir, &output, Some(command_line()))?;
+    print_summary(&output, &dir);
+    Ok(())
+}
+
+fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()> {
+    let name = &all[0].name;
+    let bar = progress::bar(all.len(), quiet, name, "seeds");
+    let start = std::time::Instant::now();
+    let results = parallel::map(
+        all,
+        jobs,
+        |s| experiment::run(s, &mut Silent),
+        |done| bar.set_position(done as u64),
+    );
+    bar.finish_and_clear();
+    let command = command_line();
+    let mut failed = 0;
+    for (s, r) in all.iter().zip(results) {
+        let dir = out.join(name).join(format!("seed_{}", s.seed));
+        match r {
+            Ok(output) => {
+                report::write_run(&dir, &output, Some(command.clone()))?;
+                print_seed_line(&output, &dir);
+            }
+            Err(e) => {
+                failed += 1;
+                eprintln!("seed {}: error: {e}", s.seed);
+            }
+        }
+    }
+    println!(
+        "{name}: {} seeds, {jobs} jobs, {:.1} s wall",
+        all.len(),
+        start.elapsed().as_secs_f64()
+    );
+    if failed > 0 {
+        bail!("{failed} of {} seeds failed", all.len());
+    }
+    Ok(())
+}
+
+fn get(summary: &[(String, f64)], k: &str) -> f64 {
+    summary.iter().find(|(n, _)| n == k).map_or(f64::NAN, |(_, v)| *v)
+}
+
+fn print_seed_line(output: &RunOutput, dir: &Path) {
+    let s = output.summary();
+    let g = |k: &str| get(&s, k);
+    println!(
+        "seed {}: align median {:.3}, atoms {}/{}, cos(f(x),f(xi)) {:.3}, probe rel MSE {:.3}, loss {:.4}, {:.1} s -> {}",
+        output.settings.seed,
+        g("align_median"),
+        g("atoms_covered"),
+        g("atoms_total"),
+        g("noise_cos_mean"),
+        g("probe_regression_rel_mse"),
+        g("final_loss"),
+        output.wall_seconds,
+        dir.display()
+    );
+}
+
+fn print_summary(output: &RunOutput, dir: &Path) {
+    let settings = &output.settings;
     let summary = output.summary();
-    let get = |k: &str| summary.iter().find(|(n, _)| n == k).map_or(f64::NAN, |(_, v)| *v);
+    let get = |k: &str| get(&summary, k);
     println!(
         "{} (seed {}), {} steps in {:.1} s -> {}",
         settings.name,
@@ -83,5 +171,4 @@ fn run(path: &Path, out: &Path, seed: Option<u64>, quiet: bool) -> Result<()> {
         get("probe_raw_x_classification_acc"),
         get("probe_oracle_z_classification_acc")
     );
-    Ok(())
 }

@@ -1,0 +1,186 @@
+//! Benchmark support (issue #5): the three benchmark sizes, the FLOP count of one SGD step
+//! and the bare GEMMs of the step (the lower bound the step should approach).
+//!
+//! Used by `benches/step.rs`, `benches/gemm.rs` and `examples/steptime.rs` (which
+//! `benches/compare.sh` runs side by side with the numpy reference). Not part of the
+//! simulation itself.
+
+use std::path::Path;
+
+use faer::{Accum, Mat};
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::config::{Config, Settings};
+use crate::linalg::gemm;
+use crate::rng::{self, Purpose};
+
+/// A problem size: latent dimension d, ambient d1, neurons m, batch B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Size {
+    /// Name used in benchmark ids and tables.
+    pub name: &'static str,
+    /// Latent dimension d (number of atoms).
+    pub d: usize,
+    /// Ambient dimension d1.
+    pub d1: usize,
+    /// Neurons m.
+    pub m: usize,
+    /// Batch B.
+    pub batch: usize,
+}
+
+/// d=50, d1=400, m=200, B=512 (the theorem experiments' size).
+pub const SMALL: Size = Size {
+    name: "small",
+    d: 50,
+    d1: 400,
+    m: 200,
+    batch: 512,
+};
+/// d=128, d1=1024, m=512, B=512.
+pub const MEDIUM: Size = Size {
+    name: "medium",
+    d: 128,
+    d1: 1024,
+    m: 512,
+    batch: 512,
+};
+/// d=256, d1=4096, m=1024, B=512.
+pub const LARGE: Size = Size {
+    name: "large",
+    d: 256,
+    d1: 4096,
+    m: 1024,
+    batch: 512,
+};
+/// The three benchmark sizes.
+pub const SIZES: [Size; 3] = [SMALL, MEDIUM, LARGE];
+
+impl Size {
+    /// `small`, `medium`, `large`, or `d,d1,m,B` (a custom size named "custom").
+    pub fn parse(text: &str) -> Option<Size> {
+        if let Some(s) = SIZES.iter().find(|s| s.name == text) {
+            return Some(*s);
+        }
+        let v: Vec<usize> = text.split(',').map(|t| t.trim().parse().ok()).collect::<Option<_>>()?;
+        match v[..] {
+            [d, d1, m, batch] => Some(Size {
+                name: "custom",
+                d,
+                d1,
+                m,
+                batch,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Checked settings of this size with the theorem experiments' other parameters
+    /// (κ = 1, η = 1, λ = 1e-4, τ = 0.1, defaults for p and σ_ξ); `augmentation` is a kind
+    /// name such as "random_mask" or "none".
+    pub fn settings(&self, augmentation: &str, seed: u64) -> Settings {
+        let text = format!(
+            "name = \"bench_{}\"\nseed = {seed}\n[model]\nd = {}\nd1 = {}\n[network]\nm = {}\nkappa = 1.0\n\
+             [augmentation]\nkind = \"{augmentation}\"\n[train]\nsteps = 1000\nbatch = {}\nlr = 1.0\n\
+             weight_decay = 1e-4\ntau = 0.1\nlog_every = 100\n",
+            self.name, self.d, self.d1, self.m, self.batch
+        );
+        Config::from_toml_str(&text, Path::new("perf.toml"))
+            .and_then(|c| c.check())
+            .expect("benchmark sizes are valid settings")
+    }
+
+    /// FLOPs of the forward products of both views: 2·(2·m·d1·B).
+    pub fn forward_flops(&self) -> u64 {
+        4 * (self.m * self.d1 * self.batch) as u64
+    }
+
+    /// FLOPs of Sᵀ = F2ᵀF1 and G = F2·Pᵀ: 2·(2·B·B·m).
+    pub fn loss_flops(&self) -> u64 {
+        4 * (self.batch * self.batch * self.m) as u64
+    }
+
+    /// FLOPs of the weight gradient G·X1ᵀ: 2·m·B·d1.
+    pub fn update_flops(&self) -> u64 {
+        2 * (self.m * self.d1 * self.batch) as u64
+    }
+
+    /// FLOPs of the GEMMs of one step with two distinct views: 6·m·d1·B + 4·B²·m.
+    pub fn step_flops(&self) -> u64 {
+        self.forward_flops() + self.loss_flops() + self.update_flops()
+    }
+}
+
+/// Operands of the bare GEMMs of one step, filled with Gaussian numbers once.
+pub struct GemmBound {
+    w: Mat<f64>,
+    x1: Mat<f64>,
+    x2: Mat<f64>,
+    u1: Mat<f64>,
+    u2: Mat<f64>,
+    pt: Mat<f64>,
+    g: Mat<f64>,
+}
+
+fn gaussian(r: usize, c: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Mat<f64> {
+    let mut a = Mat::<f64>::zeros(r, c);
+    for j in 0..c {
+        for v in a.col_as_slice_mut(j) {
+            *v = StandardNormal.sample(rng);
+        }
+    }
+    a
+}
+
+impl GemmBound {
+    /// Operands for `size`.
+    pub fn new(size: Size) -> Self {
+        let mut rng = rng::stream(1, Purpose::Eval);
+        let (d1, m, b) = (size.d1, size.m, size.batch);
+        Self {
+            w: gaussian(m, d1, &mut rng),
+            x1: gaussian(d1, b, &mut rng),
+            x2: gaussian(d1, b, &mut rng),
+            u1: gaussian(m, b, &mut rng),
+            u2: gaussian(m, b, &mut rng),
+            pt: Mat::zeros(b, b),
+            g: Mat::zeros(m, b),
+        }
+    }
+
+    /// U1 = W·X1 and U2 = W·X2 (the forward products).
+    pub fn forward(&mut self) {
+        gemm(self.u1.as_mut(), Accum::Replace, self.w.as_ref(), self.x1.as_ref(), 1.0);
+        gemm(self.u2.as_mut(), Accum::Replace, self.w.as_ref(), self.x2.as_ref(), 1.0);
+    }
+
+    /// Sᵀ = U2ᵀ·U1 and G = U2·Pᵀ (the loss products; the softmax is left out).
+    pub fn loss(&mut self) {
+        gemm(
+            self.pt.as_mut(),
+            Accum::Replace,
+            self.u2.transpose(),
+            self.u1.as_ref(),
+            1.0,
+        );
+        gemm(
+            self.g.as_mut(),
+            Accum::Replace,
+            self.u2.as_ref(),
+            self.pt.as_ref(),
+            1e-6,
+        );
+    }
+
+    /// W += −η·G·X1ᵀ (the update product).
+    pub fn update(&mut self) {
+        gemm(self.w.as_mut(), Accum::Add, self.g.as_ref(), self.x1.transpose(), -1e-9);
+    }
+
+    /// All five products of a step, in the step's order.
+    pub fn step(&mut self) {
+        self.forward();
+        self.loss();
+        self.update();
+    }
+}
