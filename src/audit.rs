@@ -125,6 +125,8 @@ pub struct AuditFile {
     pub aug_sweep: SweepSpec,
     /// No augmentation at more values of d.
     pub na_sweep: SweepSpec,
+    /// RandomMask runs long enough for the scaled time window (one d).
+    pub time_window: SweepSpec,
     /// The data model alone.
     pub data: DataSpec,
     /// The RandomMask identity.
@@ -154,7 +156,10 @@ impl AuditFile {
         if a.seeds.len() < 2 {
             return Err(invalid("seeds", a.seeds.len(), "at least two seeds are needed for a t test"));
         }
-        for (key, s) in [("aug_sweep", &a.aug_sweep), ("na_sweep", &a.na_sweep)] {
+        if a.time_window.d.len() != 1 {
+            return Err(invalid("time_window.d", a.time_window.d.len(), "must name exactly one d"));
+        }
+        for (key, s) in [("aug_sweep", &a.aug_sweep), ("na_sweep", &a.na_sweep), ("time_window", &a.time_window)] {
             if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
                 return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
             }
@@ -200,6 +205,8 @@ pub enum Series {
     AugSweep,
     /// No augmentation at other d.
     NaSweep,
+    /// RandomMask, long runs for the time window.
+    TimeWindow,
 }
 
 /// One planned simulation.
@@ -245,10 +252,14 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
         push(Series::Main, true, &aug, seed)?;
         push(Series::Main, false, &na, seed)?;
     }
-    for (spec, base, series, augmented) in [(&a.aug_sweep, &aug, Series::AugSweep, true), (&a.na_sweep, &na, Series::NaSweep, false)] {
+    for (spec, base, series, augmented) in [
+        (&a.aug_sweep, &aug, Series::AugSweep, true),
+        (&a.na_sweep, &na, Series::NaSweep, false),
+        (&a.time_window, &aug, Series::TimeWindow, true),
+    ] {
         let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
         for &d in &spec.d {
-            let cfg = derived(base, d, spec, format!("{}_d{d}", base.name));
+            let cfg = derived(base, d, spec, format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()));
             for &seed in &seeds {
                 push(series, augmented, &cfg, seed)?;
             }

@@ -136,6 +136,7 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
             context: "ridge probe (primal)",
         })?;
         let beta = llt.solve(&rhs);
+        crate::linalg::clear_upper_avx_state();
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     } else {
         let mut g = Mat::<f64>::zeros(n, n);
@@ -147,16 +148,19 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
             context: "ridge probe (dual)",
         })?;
         let c = llt.solve(&yv);
+        crate::linalg::clear_upper_avx_state();
         let mut beta = Mat::<f64>::zeros(k, 1);
         gemm(beta.as_mut(), Accum::Replace, a.transpose(), c.as_ref(), 1.0);
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     }
 }
 
+/// intercept + A·β, as one product (A is column-major: a row-by-row loop would stride).
 fn predict(a: MatRef<'_, f64>, beta: &[f64], intercept: f64) -> Vec<f64> {
-    (0..a.nrows())
-        .map(|r| intercept + (0..a.ncols()).map(|f| a[(r, f)] * beta[f]).sum::<f64>())
-        .collect()
+    let b = Mat::from_fn(beta.len(), 1, |i, _| beta[i]);
+    let mut out = Mat::<f64>::zeros(a.nrows(), 1);
+    gemm(out.as_mut(), Accum::Replace, a, b.as_ref(), 1.0);
+    (0..a.nrows()).map(|r| intercept + out[(r, 0)]).collect()
 }
 
 fn mse(pred: &[f64], y: &[f64]) -> f64 {
@@ -268,6 +272,7 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
             context: "logistic probe (Newton)",
         })?;
         let step = llt.solve(&grad);
+        crate::linalg::clear_upper_avx_state();
         let mut t = 1.0;
         loop {
             let cand: Vec<f64> = (0..=k).map(|f| theta[f] - t * step[(f, 0)]).collect();
