@@ -21,10 +21,22 @@ struct Cli {
 enum Command {
     /// Train one experiment and write its tables into OUT/<name>/.
     Run(cli::run::RunArgs),
+    /// Run (or resume) a sweep: a base experiment over a grid of values and seeds.
+    Sweep(cli::sweep::SweepArgs),
+    /// Combine the outputs of the shards of one sweep.
+    Merge(cli::merge::MergeArgs),
+    /// Draw the SVG figures of a run folder (or a sweep folder).
+    Plot(cli::plot::PlotArgs),
+    /// Run what the report needs and write OUT/REPORT.md.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Run(args) => cli::run::main(&args),
+        Command::Sweep(args) => cli::sweep::main(&args),
+        Command::Merge(args) => cli::merge::main(&args),
+        Command::Plot(args) => cli::plot::main(&args),
+        Command::Report(args) => cli::report::main(&args),
     }
 }
