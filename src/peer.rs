@@ -74,7 +74,11 @@ pub fn steps_per_epoch(s: &Settings, p: &PeerParams) -> usize {
 fn check(s: &Settings, p: &PeerParams) -> Result<()> {
     let bad = |key, value: String, reason| Err(Error::InvalidParam { key, value, reason });
     if p.n_samples < s.batch {
-        return bad("peer.n_samples", p.n_samples.to_string(), "must be at least train.batch");
+        return bad(
+            "peer.n_samples",
+            p.n_samples.to_string(),
+            "must be at least train.batch",
+        );
     }
     if p.epochs == 0 {
         return bad("peer.epochs", "0".into(), "must be at least 1");
@@ -104,7 +108,13 @@ const NORM_EPS: f64 = 1e-8;
 
 /// The symmetric NT-Xent loss of views `v1`, `v2` (d1×B, column p of each is sample p) and
 /// its exact gradient in W and b, through both views.
-pub fn nt_xent_loss_and_grad(w: &Mat<f64>, bias: &[f64], v1: MatRef<'_, f64>, v2: MatRef<'_, f64>, tau: f64) -> PeerGrad {
+pub fn nt_xent_loss_and_grad(
+    w: &Mat<f64>,
+    bias: &[f64],
+    v1: MatRef<'_, f64>,
+    v2: MatRef<'_, f64>,
+    tau: f64,
+) -> PeerGrad {
     let (m, b) = (w.nrows(), v1.ncols());
     let n2 = 2 * b;
     let mut v = Mat::<f64>::zeros(w.ncols(), n2);
@@ -134,7 +144,10 @@ pub fn nt_xent_loss_and_grad(w: &Mat<f64>, bias: &[f64], v1: MatRef<'_, f64>, v2
     let scale = 1.0 / (n2 as f64 * tau);
     for a in 0..n2 {
         let pos = (a + b) % n2;
-        let mx = (0..n2).filter(|&k| k != a).map(|k| s[(a, k)]).fold(f64::NEG_INFINITY, f64::max);
+        let mx = (0..n2)
+            .filter(|&k| k != a)
+            .map(|k| s[(a, k)])
+            .fold(f64::NEG_INFINITY, f64::max);
         let mut zsum = 0.0;
         for k in 0..n2 {
             if k != a {

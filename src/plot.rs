@@ -34,6 +34,12 @@ pub const PALETTE: [RGBColor; 6] = [
     RGBColor(23, 190, 207),
 ];
 
+/// Named line series: (label, points).
+pub type Series = Vec<(String, Vec<(f64, f64)>)>;
+
+/// Per arm, per d: (d, n, mean, ci95_lo, ci95_hi).
+pub type CellStats = BTreeMap<String, Vec<(f64, usize, f64, f64, f64)>>;
+
 fn perr(path: &Path, e: impl Display) -> Error {
     Error::Plot {
         path: path.to_path_buf(),
@@ -54,7 +60,12 @@ impl Table {
     /// Read a CSV file.
     pub fn read(path: &Path) -> Result<Self> {
         let mut r = csv::Reader::from_path(path).map_err(|e| perr(path, e))?;
-        let header = r.headers().map_err(|e| perr(path, e))?.iter().map(String::from).collect();
+        let header = r
+            .headers()
+            .map_err(|e| perr(path, e))?
+            .iter()
+            .map(String::from)
+            .collect();
         let mut rows = Vec::new();
         for rec in r.records() {
             let rec = rec.map_err(|e| perr(path, e))?;
@@ -242,7 +253,7 @@ fn line_panel(
 
 /// Training curves (loss, median alignment, mean cos(f(x), f(ξ)) against step) of `runs`.
 pub fn curves(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
-    let mut cols: Vec<(&str, &str, Vec<(String, Vec<(f64, f64)>)>)> = vec![
+    let mut cols: Vec<(&str, &str, Series)> = vec![
         ("loss", "loss (mean over the logging window)", vec![]),
         ("align_median", "median alignment max_j |cos(w_i, M_j)|", vec![]),
         ("noise_cos_mean", "mean cos(f(x), f(xi))", vec![]),
@@ -332,7 +343,7 @@ pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()>
 }
 
 /// Per arm and d: (d, n, mean, lo, hi) of `metric` over the seeds.
-pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) -> BTreeMap<String, Vec<(f64, usize, f64, f64, f64)>> {
+pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) -> CellStats {
     let mut groups: BTreeMap<String, BTreeMap<u64, Vec<f64>>> = BTreeMap::new();
     for (i, (_, _, m)) in table.rows.iter().enumerate() {
         let arm = table.axis(i, arm_key).unwrap_or("all").to_string();
@@ -383,39 +394,62 @@ pub fn sweep_vs_d(table: &SweepTable, arm_key: &str, d_key: &str, metrics: &[(&s
             if xs.is_empty() || ys.is_empty() {
                 continue;
             }
-            let (x0, x1) = xs.iter().fold((f64::INFINITY, 0.0f64), |a, &v| (a.0.min(v), a.1.max(v)));
-            let (y0, y1) = ys.iter().fold((f64::INFINITY, 0.0f64), |a, &v| (a.0.min(v), a.1.max(v)));
-            let (y0, y1) = if y1 / y0 < 1.5 { (y0 / 1.3, y1 * 1.3) } else { (y0 / 1.1, y1 * 1.1) };
+            // Log axes drawn as linear axes over ln(value) with the values as labels: plotters'
+            // own log axis puts no tick inside a range narrower than a decade.
+            let (x0, x1) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+                (a.0.min(v.ln()), a.1.max(v.ln()))
+            });
+            let (y0, y1) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+                (a.0.min(v.ln()), a.1.max(v.ln()))
+            });
+            let xpad = 0.08 * (x1 - x0).max(0.1);
+            let yspan = (y1 - y0).max(0.2);
+            // Room above the data for the legend.
+            let (y0, y1) = (y0 - 0.08 * yspan, y1 + 0.45 * yspan);
             let mut chart = ChartBuilder::on(area)
                 .caption(*label, ("sans-serif", 16))
                 .margin(12)
                 .x_label_area_size(40)
                 .y_label_area_size(60)
-                .build_cartesian_2d((x0 / 1.1..x1 * 1.1).log_scale(), (y0..y1).log_scale())
+                .build_cartesian_2d((x0 - xpad)..(x1 + xpad), y0..y1)
                 .map_err(|e| perr(out, e))?;
             chart
                 .configure_mesh()
                 .x_desc("d (log scale)")
-                .y_desc(format!("{label} (log)"))
-                .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&|v| format!("{v:.3}"))
+                .y_desc(format!("{label} (log scale)"))
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|v| format!("{:.0}", v.exp()))
+                .y_label_formatter(&|v| {
+                    let e = v.exp();
+                    if e >= 100.0 {
+                        format!("{e:.0}")
+                    } else if e >= 1.0 {
+                        format!("{e:.2}")
+                    } else {
+                        format!("{e:.3}")
+                    }
+                })
                 .draw()
                 .map_err(|e| perr(out, e))?;
             for (k, (arm, pts)) in stats.iter().enumerate() {
                 let c = PALETTE[k % PALETTE.len()];
                 let good: Vec<_> = pts.iter().filter(|s| pos(s.0) && pos(s.2)).collect();
                 chart
-                    .draw_series(LineSeries::new(good.iter().map(|s| (s.0, s.2)), c.stroke_width(2)))
+                    .draw_series(LineSeries::new(
+                        good.iter().map(|s| (s.0.ln(), s.2.ln())),
+                        c.stroke_width(2),
+                    ))
                     .map_err(|e| perr(out, e))?
                     .label(arm.clone())
                     .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
                 chart
-                    .draw_series(good.iter().map(|s| Circle::new((s.0, s.2), 3, c.filled())))
+                    .draw_series(good.iter().map(|s| Circle::new((s.0.ln(), s.2.ln()), 3, c.filled())))
                     .map_err(|e| perr(out, e))?;
                 chart
                     .draw_series(good.iter().filter(|s| s.3.is_finite()).map(|s| {
-                        let lo = if s.3 > 0.0 { s.3 } else { y0 };
-                        PathElement::new(vec![(s.0, lo), (s.0, s.4.min(y1))], c.stroke_width(1))
+                        let lo = if s.3 > 0.0 { s.3.ln().max(y0) } else { y0 };
+                        PathElement::new(vec![(s.0.ln(), lo), (s.0.ln(), s.4.ln().min(y1))], c.stroke_width(1))
                     }))
                     .map_err(|e| perr(out, e))?;
             }
@@ -423,7 +457,7 @@ pub fn sweep_vs_d(table: &SweepTable, arm_key: &str, d_key: &str, metrics: &[(&s
                 .configure_series_labels()
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK)
-                .position(SeriesLabelPosition::LowerRight)
+                .position(SeriesLabelPosition::UpperRight)
                 .draw()
                 .map_err(|e| perr(out, e))?;
         }

@@ -27,17 +27,61 @@ pub struct Section {
 
 /// An ablation: id, experiment file under `experiments/ablations/`, what it asks.
 pub const ABLATIONS: [(&str, &str, &str); 11] = [
-    ("baseline", "baseline.toml", "RandomMask q = 1/2 (the paper's; the reference every row is paired with)"),
-    ("none", "none.toml", "no augmentation, identical views (the paper's other arm)"),
-    ("keep_prob_0.1", "keep_prob_0_1.toml", "RandomMask with keep probability q = 0.1"),
-    ("keep_prob_0.3", "keep_prob_0_3.toml", "RandomMask with keep probability q = 0.3"),
-    ("keep_prob_0.7", "keep_prob_0_7.toml", "RandomMask with keep probability q = 0.7"),
-    ("independent_mask", "independent_mask.toml", "two independent masks instead of complementary ones"),
-    ("gaussian_noise", "gaussian_noise.toml", "additive Gaussian noise (std σ_ξ) per view instead of a mask"),
-    ("block_mask", "block_mask.toml", "a contiguous (crop-like) block of q·d1 coordinates vs the rest"),
-    ("identity_dictionary", "identity_dictionary.toml", "coordinate-aligned dictionary M = [I; 0] with RandomMask (the paper predicts failure)"),
-    ("linear_kappa0", "linear_kappa0.toml", "zero-bias linear network (κ = 0) with RandomMask"),
-    ("gaussian_code", "gaussian_code.toml", "nonzero z_j ~ N(0,1) instead of ±1, with RandomMask"),
+    (
+        "baseline",
+        "baseline.toml",
+        "RandomMask q = 1/2 (the paper's; the reference every row is paired with)",
+    ),
+    (
+        "none",
+        "none.toml",
+        "no augmentation, identical views (the paper's other arm)",
+    ),
+    (
+        "keep_prob_0.1",
+        "keep_prob_0_1.toml",
+        "RandomMask with keep probability q = 0.1",
+    ),
+    (
+        "keep_prob_0.3",
+        "keep_prob_0_3.toml",
+        "RandomMask with keep probability q = 0.3",
+    ),
+    (
+        "keep_prob_0.7",
+        "keep_prob_0_7.toml",
+        "RandomMask with keep probability q = 0.7",
+    ),
+    (
+        "independent_mask",
+        "independent_mask.toml",
+        "two independent masks instead of complementary ones",
+    ),
+    (
+        "gaussian_noise",
+        "gaussian_noise.toml",
+        "additive Gaussian noise (std σ_ξ) per view instead of a mask",
+    ),
+    (
+        "block_mask",
+        "block_mask.toml",
+        "a contiguous (crop-like) block of q·d1 coordinates vs the rest",
+    ),
+    (
+        "identity_dictionary",
+        "identity_dictionary.toml",
+        "coordinate-aligned dictionary M = [I; 0] with RandomMask (the paper predicts failure)",
+    ),
+    (
+        "linear_kappa0",
+        "linear_kappa0.toml",
+        "zero-bias linear network (κ = 0) with RandomMask",
+    ),
+    (
+        "gaussian_code",
+        "gaussian_code.toml",
+        "nonzero z_j ~ N(0,1) instead of ±1, with RandomMask",
+    ),
 ];
 
 /// The peer simulation's published per-atom numbers (max, median, min over atoms).
@@ -290,7 +334,10 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
     // Figures of one paired run: the baseline (RandomMask) and the no-augmentation arm.
     let figs = out.join("figures");
     let pair = vec![
-        ("RandomMask (baseline)".to_string(), dir.join("runs").join(&group(0)[0].hash)),
+        (
+            "RandomMask (baseline)".to_string(),
+            dir.join("runs").join(&group(0)[0].hash),
+        ),
         ("no augmentation".to_string(), dir.join("runs").join(&group(1)[0].hash)),
     ];
     plot::heatmap(&pair, &figs.join("heatmap_random_mask_vs_none.svg"))?;
@@ -351,7 +398,12 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
         outs.push(r?);
     }
     for (arm, published) in PEER_PUBLISHED {
-        let group: Vec<_> = tasks.iter().zip(&outs).filter(|((a, _, _), _)| *a == arm).map(|(_, o)| o).collect();
+        let group: Vec<_> = tasks
+            .iter()
+            .zip(&outs)
+            .filter(|((a, _, _), _)| *a == arm)
+            .map(|(_, o)| o)
+            .collect();
         for o in &group {
             for (k, v) in o.summary() {
                 csv.push_str(&format!("{arm},{},{k},{v}\n", o.settings.seed));

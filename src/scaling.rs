@@ -126,10 +126,19 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
     md.push_str("|\n");
     for ((arm, d), cells) in &per {
         let n = ds[&(arm.clone(), *d)];
-        md.push_str(&format!("| {arm} | {d} | {n} | {:.0} | {} |\n", *d as f64 / lr, cells.join(" | ")));
+        md.push_str(&format!(
+            "| {arm} | {d} | {n} | {:.0} | {} |\n",
+            *d as f64 / lr,
+            cells.join(" | ")
+        ));
     }
     let sl = slopes(table, arm_key, d_key);
-    let arms: Vec<String> = sl.keys().map(|k| k.0.clone()).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+    let arms: Vec<String> = sl
+        .keys()
+        .map(|k| k.0.clone())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let mut csv_s = String::from("arm,metric,n,slope,ci95_lo,ci95_hi\n");
     let mut md_s = String::from("| metric |");
     for a in &arms {
@@ -160,7 +169,10 @@ mod tests {
 
     #[test]
     fn slope_of_a_power_law() {
-        let pts: Vec<(f64, f64)> = [16.0, 24.0, 32.0, 48.0].iter().map(|&d: &f64| (d, 3.0 * d.powf(1.5))).collect();
+        let pts: Vec<(f64, f64)> = [16.0, 24.0, 32.0, 48.0]
+            .iter()
+            .map(|&d: &f64| (d, 3.0 * d.powf(1.5)))
+            .collect();
         let s = loglog_slope(&pts);
         assert!((s.slope - 1.5).abs() < 1e-12 && s.n == 4);
         assert!((s.hi - s.lo).abs() < 1e-9);

@@ -154,7 +154,11 @@ impl Shard {
 impl FromStr for Shard {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        let bad = |why: &str| Error::Sweep(format!("bad shard spec {s:?}: {why} (expected k/n with 1 <= k <= n, e.g. 2/4)"));
+        let bad = |why: &str| {
+            Error::Sweep(format!(
+                "bad shard spec {s:?}: {why} (expected k/n with 1 <= k <= n, e.g. 2/4)"
+            ))
+        };
         let (k, n) = s.split_once('/').ok_or_else(|| bad("no '/'"))?;
         let k: usize = k.trim().parse().map_err(|_| bad("k is not a positive integer"))?;
         let n: usize = n.trim().parse().map_err(|_| bad("n is not a positive integer"))?;
@@ -236,7 +240,11 @@ pub fn value_text(v: &toml::Value) -> String {
 
 fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) {
     for (k, v) in t {
-        let key = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         match v {
             toml::Value::Table(inner) => flatten(&key, inner, out),
             other => out.push((key, other.clone())),
@@ -304,13 +312,20 @@ impl SweepSpec {
             Some(toml::Value::Table(t)) => t.clone(),
             Some(toml::Value::String(file)) => {
                 let p = origin.parent().unwrap_or(Path::new(".")).join(file);
-                let t = std::fs::read_to_string(&p).map_err(|source| Error::ConfigRead { path: p.clone(), source })?;
+                let t = std::fs::read_to_string(&p).map_err(|source| Error::ConfigRead {
+                    path: p.clone(),
+                    source,
+                })?;
                 toml::from_str(&t).map_err(|e| Error::ConfigParse {
                     path: p.clone(),
                     message: e.to_string(),
                 })?
             }
-            _ => return Err(err("`base` is required: a path to an experiment file or a [base] table".into())),
+            _ => {
+                return Err(err(
+                    "`base` is required: a path to an experiment file or a [base] table".into(),
+                ))
+            }
         };
         let mut axes = Vec::new();
         if let Some(a) = top.get("axes") {
@@ -357,11 +372,11 @@ impl SweepSpec {
     /// Check every axis and derived key on its own against the experiment schema, so an
     /// unknown key is named as such.
     fn validate_keys(&self) -> Result<()> {
-        let keys = self
-            .axes
-            .iter()
-            .map(|(k, v)| (k, "axis", v[0].clone()))
-            .chain(self.derived.iter().map(|(k, e)| (k, "derived key", toml::Value::Integer(e.eval(16)))));
+        let keys = self.axes.iter().map(|(k, v)| (k, "axis", v[0].clone())).chain(
+            self.derived
+                .iter()
+                .map(|(k, e)| (k, "derived key", toml::Value::Integer(e.eval(16)))),
+        );
         for (key, what, value) in keys {
             if key == "name" || key == "seed" {
                 return Err(self.err(format!(
@@ -550,10 +565,7 @@ fn run_task(dir: &Path, task: &Task) -> Result<RunRecord> {
     let rec = RunRecord {
         hash: task.hash.clone(),
         seed: task.seed,
-        metrics: run_metrics(&out)
-            .into_iter()
-            .map(|(k, v)| (k, v.to_string()))
-            .collect(),
+        metrics: run_metrics(&out).into_iter().map(|(k, v)| (k, v.to_string())).collect(),
         wall_seconds: out.wall_seconds,
         settings: serde_json::to_value(&task.settings)?,
     };
@@ -652,7 +664,10 @@ pub fn run_or_resume(dir: &Path, runs: &[Settings], jobs: usize, quiet: bool) ->
             let r = run_task(dir, t);
             if !quiet {
                 if let Ok(rec) = &r {
-                    eprintln!("  {} seed {} done in {:.1} s", t.settings.name, t.seed, rec.wall_seconds);
+                    eprintln!(
+                        "  {} seed {} done in {:.1} s",
+                        t.settings.name, t.seed, rec.wall_seconds
+                    );
                 }
             }
             r
@@ -665,8 +680,7 @@ pub fn run_or_resume(dir: &Path, runs: &[Settings], jobs: usize, quiet: bool) ->
     tasks
         .iter()
         .map(|t| {
-            load_record(dir, &t.hash)
-                .ok_or_else(|| Error::Sweep(format!("record of {} missing after its run", t.hash)))
+            load_record(dir, &t.hash).ok_or_else(|| Error::Sweep(format!("record of {} missing after its run", t.hash)))
         })
         .collect()
 }
@@ -786,7 +800,13 @@ fn summary_csv_bytes(meta: &SweepMeta, rows: &[Row]) -> Result<Vec<u8>> {
             let (n, mean, lo, hi) = mean_ci95(&vals);
             let mut rec = vec![cell.to_string()];
             rec.extend(rs[0].cell_values.iter().cloned());
-            rec.extend([name.clone(), n.to_string(), mean.to_string(), lo.to_string(), hi.to_string()]);
+            rec.extend([
+                name.clone(),
+                n.to_string(),
+                mean.to_string(),
+                lo.to_string(),
+                hi.to_string(),
+            ]);
             w.write_record(&rec)?;
         }
     }
@@ -815,7 +835,12 @@ fn read_meta(dir: &Path) -> Result<SweepMeta> {
 fn read_rows(dir: &Path, meta: &SweepMeta) -> Result<Vec<Row>> {
     let p = dir.join("sweep.csv");
     let mut r = csv::Reader::from_path(&p).map_err(|e| csv_err(&p, e))?;
-    let header: Vec<String> = r.headers().map_err(|e| csv_err(&p, e))?.iter().map(String::from).collect();
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_err(&p, e))?
+        .iter()
+        .map(String::from)
+        .collect();
     let na = meta.axes.len();
     let metric_names: Vec<String> = header[na + 2..header.len() - 1].to_vec();
     let mut rows = Vec::new();
@@ -826,7 +851,11 @@ fn read_rows(dir: &Path, meta: &SweepMeta) -> Result<Vec<Row>> {
             cell: f[0].parse().map_err(|e| csv_err(&p, e))?,
             cell_values: f[1..1 + na].to_vec(),
             seed: f[1 + na].parse().map_err(|e| csv_err(&p, e))?,
-            metrics: metric_names.iter().cloned().zip(f[na + 2..f.len() - 1].iter().cloned()).collect(),
+            metrics: metric_names
+                .iter()
+                .cloned()
+                .zip(f[na + 2..f.len() - 1].iter().cloned())
+                .collect(),
             hash: f[f.len() - 1].clone(),
         });
     }
