@@ -154,18 +154,34 @@ impl AuditFile {
             return Err(invalid("alpha", a.alpha, "must be in (0, 1)"));
         }
         if a.seeds.len() < 2 {
-            return Err(invalid("seeds", a.seeds.len(), "at least two seeds are needed for a t test"));
+            return Err(invalid(
+                "seeds",
+                a.seeds.len(),
+                "at least two seeds are needed for a t test",
+            ));
         }
         if a.time_window.d.len() != 1 {
-            return Err(invalid("time_window.d", a.time_window.d.len(), "must name exactly one d"));
+            return Err(invalid(
+                "time_window.d",
+                a.time_window.d.len(),
+                "must name exactly one d",
+            ));
         }
-        for (key, s) in [("aug_sweep", &a.aug_sweep), ("na_sweep", &a.na_sweep), ("time_window", &a.time_window)] {
+        for (key, s) in [
+            ("aug_sweep", &a.aug_sweep),
+            ("na_sweep", &a.na_sweep),
+            ("time_window", &a.time_window),
+        ] {
             if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
                 return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
             }
         }
         if a.data.d.len() < 3 {
-            return Err(invalid("data.d", a.data.d.len(), "a slope needs at least three values of d"));
+            return Err(invalid(
+                "data.d",
+                a.data.d.len(),
+                "a slope needs at least three values of d",
+            ));
         }
         Ok(a)
     }
@@ -259,7 +275,12 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
     ] {
         let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
         for &d in &spec.d {
-            let cfg = derived(base, d, spec, format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()));
+            let cfg = derived(
+                base,
+                d,
+                spec,
+                format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()),
+            );
             for &seed in &seeds {
                 push(series, augmented, &cfg, seed)?;
             }
@@ -267,9 +288,17 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
     }
     for r in &runs {
         let kind = r.settings.augmentation.kind;
-        let want = if r.augmented { AugmentationKind::RandomMask } else { AugmentationKind::None };
+        let want = if r.augmented {
+            AugmentationKind::RandomMask
+        } else {
+            AugmentationKind::None
+        };
         if kind != want {
-            return Err(invalid("main.aug / main.no_aug", format!("{kind:?}"), "the aug file must use random_mask and the no_aug file none"));
+            return Err(invalid(
+                "main.aug / main.no_aug",
+                format!("{kind:?}"),
+                "the aug file must use random_mask and the no_aug file none",
+            ));
         }
     }
     Ok(runs)
@@ -295,7 +324,12 @@ pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) +
         s.steps as f64 * (s.batch * s.m) as f64 * ((views + 1.0) * s.d1 as f64 + 2.0 * s.batch as f64)
     };
     order.sort_by(|&a, &b| cost(&planned[b]).total_cmp(&cost(&planned[a])).then(a.cmp(&b)));
-    let outputs = parallel::map(&order, jobs, |&k| experiment::run(&planned[k].settings, &mut Silent), progress);
+    let outputs = parallel::map(
+        &order,
+        jobs,
+        |&k| experiment::run(&planned[k].settings, &mut Silent),
+        progress,
+    );
     let mut slots: Vec<Option<RunOutput>> = vec![None; planned.len()];
     for (k, out) in order.into_iter().zip(outputs) {
         slots[k] = Some(out?);
@@ -339,7 +373,11 @@ pub fn run_audit(audit: AuditFile, jobs: usize, progress: impl Fn(usize, usize) 
     let decoupling = crate::montecarlo::decoupling(&audit.decoupling, seed);
     let evidence = crate::claims::Evidence { runs, data, decoupling };
     let results = crate::claims::evaluate(&audit, &evidence)?;
-    Ok(AuditReport { audit, results, evidence })
+    Ok(AuditReport {
+        audit,
+        results,
+        evidence,
+    })
 }
 
 /// A row of `claims.csv`.
@@ -395,7 +433,13 @@ pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
                 bound: p.bound,
                 p_value: p.p_value,
                 checks_passed: format!("{}/{}", r.checks.iter().filter(|c| c.pass).count(), r.checks.len()),
-                failed: r.checks.iter().filter(|c| !c.pass).map(|c| c.check.clone()).collect::<Vec<_>>().join(" "),
+                failed: r
+                    .checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| c.check.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
                 verdict: r.verdict.as_str().into(),
                 expected: r.expected.as_str().into(),
                 seeds: r.seeds.clone(),
@@ -409,7 +453,15 @@ pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
 fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let first = report.evidence.runs.first().map(|r| r.output.summary());
-    let mut header = vec!["series".to_string(), "arm".into(), "seed".into(), "d".into(), "d1".into(), "m".into(), "steps".into()];
+    let mut header = vec![
+        "series".to_string(),
+        "arm".into(),
+        "seed".into(),
+        "d".into(),
+        "d1".into(),
+        "m".into(),
+        "steps".into(),
+    ];
     if let Some(f) = &first {
         header.extend(f.iter().map(|(k, _)| k.clone()));
     }
@@ -418,7 +470,11 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
         let s = &r.plan.settings;
         let mut rec = vec![
             format!("{:?}", r.plan.series).to_lowercase(),
-            if r.plan.augmented { "random_mask".into() } else { "none".into() },
+            if r.plan.augmented {
+                "random_mask".into()
+            } else {
+                "none".into()
+            },
             s.seed.to_string(),
             s.d.to_string(),
             s.d1.to_string(),
@@ -428,7 +484,10 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
         rec.extend(r.output.summary().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
     }
-    w.into_inner().map_err(|e| Error::Write { path: "runs.csv".into(), source: e.into_error() })
+    w.into_inner().map_err(|e| Error::Write {
+        path: "runs.csv".into(),
+        source: e.into_error(),
+    })
 }
 
 /// Write `claims.csv`, `evidence/<id>.csv` (one per claim: its checks) and `runs.csv`
@@ -438,7 +497,10 @@ pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
     let claims = csv_bytes(&claim_rows(report))?;
     let mut evidence = Vec::new();
     for r in &report.results {
-        evidence.push((dir.join("evidence").join(format!("{}.csv", r.claim.id)), csv_bytes(&r.checks)?));
+        evidence.push((
+            dir.join("evidence").join(format!("{}.csv", r.claim.id)),
+            csv_bytes(&r.checks)?,
+        ));
     }
     let runs = runs_csv(report)?;
     for (path, bytes) in evidence {
@@ -463,7 +525,17 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
     };
 
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["d", "d1", "samples", "median_noise_to_signal_energy", "frac_z_zero", "min_abs_signal_corr", "q50_abs_noise_proj", "q99_abs_noise_proj", "sqrt_ln_d_over_d"])?;
+    w.write_record([
+        "d",
+        "d1",
+        "samples",
+        "median_noise_to_signal_energy",
+        "frac_z_zero",
+        "min_abs_signal_corr",
+        "q50_abs_noise_proj",
+        "q99_abs_noise_proj",
+        "sqrt_ln_d_over_d",
+    ])?;
     for p in &report.evidence.data {
         let finite: Vec<f64> = p.ratio.iter().copied().filter(|r| r.is_finite()).collect();
         let mut proj = p.noise_proj.clone();
@@ -483,24 +555,72 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
     put("table_data_model.csv", finish(w)?)?;
 
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(["estimate", "draws", "monte_carlo_mean", "ci_low", "ci_high", "closed_form"])?;
+    w.write_record([
+        "estimate",
+        "draws",
+        "monte_carlo_mean",
+        "ci_low",
+        "ci_high",
+        "closed_form",
+    ])?;
     let d = &report.evidence.decoupling;
     for e in d.triples.iter().chain([&d.noise, &d.noise_no_aug, &d.sparse]) {
         let (m, lo, hi) = crate::stats::t_interval(&e.draws, 0.95);
-        w.write_record([e.name.clone(), e.draws.len().to_string(), m.to_string(), lo.to_string(), hi.to_string(), e.closed_form.to_string()])?;
+        w.write_record([
+            e.name.clone(),
+            e.draws.len().to_string(),
+            m.to_string(),
+            lo.to_string(),
+            hi.to_string(),
+            e.closed_form.to_string(),
+        ])?;
     }
-    w.write_record(["exact enumeration, max relative error".into(), "all masks".into(), d.exact_rel_error.to_string(), String::new(), String::new(), "0".into()])?;
-    w.write_record(["identity dictionary, max |product|".into(), d.noise.draws.len().to_string(), d.identity_max_abs.to_string(), String::new(), String::new(), "0".into()])?;
+    w.write_record([
+        "exact enumeration, max relative error".into(),
+        "all masks".into(),
+        d.exact_rel_error.to_string(),
+        String::new(),
+        String::new(),
+        "0".into(),
+    ])?;
+    w.write_record([
+        "identity dictionary, max |product|".into(),
+        d.noise.draws.len().to_string(),
+        d.identity_max_abs.to_string(),
+        String::new(),
+        String::new(),
+        "0".into(),
+    ])?;
     put("table_decoupling.csv", finish(w)?)?;
 
     let theorem = [
-        "final_loss", "loss_at_chance", "align_median", "frac_aligned", "atoms_covered", "atoms_total", "neurons_per_atom_min",
-        "neurons_per_atom_median", "neurons_per_atom_max", "support_median", "sparse_share_median", "noise_cos_mean", "noise_cos_q10",
-        "zero_repr_frac", "atom_best_cos_min", "atom_best_cos_median", "atom_best_cos_max",
+        "final_loss",
+        "loss_at_chance",
+        "align_median",
+        "frac_aligned",
+        "atoms_covered",
+        "atoms_total",
+        "neurons_per_atom_min",
+        "neurons_per_atom_median",
+        "neurons_per_atom_max",
+        "support_median",
+        "sparse_share_median",
+        "noise_cos_mean",
+        "noise_cos_q10",
+        "zero_repr_frac",
+        "atom_best_cos_min",
+        "atom_best_cos_median",
+        "atom_best_cos_max",
     ];
     let corollary = [
-        "probe_regression_rel_mse", "probe_untrained_regression_rel_mse", "probe_raw_x_regression_rel_mse", "probe_oracle_z_regression_rel_mse",
-        "probe_classification_acc", "probe_untrained_classification_acc", "probe_raw_x_classification_acc", "probe_oracle_z_classification_acc",
+        "probe_regression_rel_mse",
+        "probe_untrained_regression_rel_mse",
+        "probe_raw_x_regression_rel_mse",
+        "probe_oracle_z_regression_rel_mse",
+        "probe_classification_acc",
+        "probe_untrained_classification_acc",
+        "probe_raw_x_classification_acc",
+        "probe_oracle_z_classification_acc",
     ];
     for (name, augmented, cols) in [
         ("table_theorem_no_aug.csv", false, &theorem[..]),
@@ -515,9 +635,21 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
         for r in report.evidence.runs.iter().filter(|r| r.plan.augmented == augmented) {
             let s = &r.plan.settings;
             let summary = r.output.summary();
-            let mut rec = vec![format!("{:?}", r.plan.series).to_lowercase(), s.seed.to_string(), s.d.to_string(), s.d1.to_string(), s.m.to_string(), s.steps.to_string()];
+            let mut rec = vec![
+                format!("{:?}", r.plan.series).to_lowercase(),
+                s.seed.to_string(),
+                s.d.to_string(),
+                s.d1.to_string(),
+                s.m.to_string(),
+                s.steps.to_string(),
+            ];
             for c in cols {
-                rec.push(summary.iter().find(|(k, _)| k == c).map_or("NaN".into(), |(_, v)| v.to_string()));
+                rec.push(
+                    summary
+                        .iter()
+                        .find(|(k, _)| k == c)
+                        .map_or("NaN".into(), |(_, v)| v.to_string()),
+                );
             }
             w.write_record(&rec)?;
         }
@@ -528,5 +660,8 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
 }
 
 fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
-    w.into_inner().map_err(|e| Error::Write { path: "<csv buffer>".into(), source: e.into_error() })
+    w.into_inner().map_err(|e| Error::Write {
+        path: "<csv buffer>".into(),
+        source: e.into_error(),
+    })
 }

@@ -103,15 +103,24 @@ struct Thresholds<'a> {
 impl Thresholds<'_> {
     fn get(&self, key: &str) -> Result<f64> {
         self.used.borrow_mut().insert(key.to_string());
-        self.spec.thresholds.get(key).copied().ok_or_else(|| Error::ConfigParse {
-            path: "audit file".into(),
-            message: format!("claims.\"{}\" lacks the threshold `{key}`", self.id),
-        })
+        self.spec
+            .thresholds
+            .get(key)
+            .copied()
+            .ok_or_else(|| Error::ConfigParse {
+                path: "audit file".into(),
+                message: format!("claims.\"{}\" lacks the threshold `{key}`", self.id),
+            })
     }
 
     fn unused(&self) -> Vec<String> {
         let used = self.used.borrow();
-        self.spec.thresholds.keys().filter(|k| !used.contains(*k)).cloned().collect()
+        self.spec
+            .thresholds
+            .keys()
+            .filter(|k| !used.contains(*k))
+            .cloned()
+            .collect()
     }
 }
 
@@ -197,7 +206,11 @@ impl Checker {
         let precise = half <= rel_precision * est.scale;
         Check {
             check: name.into(),
-            statistic: format!("{}: Monte Carlo mean over {} draws, two-sided t interval [{lo:.4e}, {hi:.4e}]", est.name, est.draws.len()),
+            statistic: format!(
+                "{}: Monte Carlo mean over {} draws, two-sided t interval [{lo:.4e}, {hi:.4e}]",
+                est.name,
+                est.draws.len()
+            ),
             value: mean,
             direction: "in CI".into(),
             threshold: est.closed_form,
@@ -209,7 +222,10 @@ impl Checker {
             note: if precise {
                 String::new()
             } else {
-                format!("interval half-width {half:.3e} exceeds {rel_precision} x the scale {:.3e}", est.scale)
+                format!(
+                    "interval half-width {half:.3e} exceeds {rel_precision} x the scale {:.3e}",
+                    est.scale
+                )
             },
         }
     }
@@ -247,7 +263,10 @@ pub struct Evidence {
 
 impl Evidence {
     fn main(&self, augmented: bool) -> Vec<&FinishedRun> {
-        self.runs.iter().filter(|r| r.plan.series == Series::Main && r.plan.augmented == augmented).collect()
+        self.runs
+            .iter()
+            .filter(|r| r.plan.series == Series::Main && r.plan.augmented == augmented)
+            .collect()
     }
 
     fn series(&self, series: Series) -> Vec<&FinishedRun> {
@@ -256,7 +275,11 @@ impl Evidence {
 }
 
 fn metric(run: &FinishedRun, key: &str) -> f64 {
-    run.output.summary().into_iter().find(|(k, _)| k == key).map_or(f64::NAN, |(_, v)| v)
+    run.output
+        .summary()
+        .into_iter()
+        .find(|(k, _)| k == key)
+        .map_or(f64::NAN, |(_, v)| v)
 }
 
 fn per_seed(runs: &[&FinishedRun], key: &str) -> Vec<f64> {
@@ -276,7 +299,9 @@ fn loss_ratio(r: &FinishedRun) -> f64 {
 
 /// (log d, log y) points of a series, one per run.
 fn log_points(runs: &[&FinishedRun], y: impl Fn(&FinishedRun) -> f64) -> (Vec<f64>, Vec<f64>) {
-    runs.iter().map(|r| ((r.plan.settings.d as f64).ln(), y(r).ln())).unzip()
+    runs.iter()
+        .map(|r| ((r.plan.settings.d as f64).ln(), y(r).ln()))
+        .unzip()
 }
 
 fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> Result<(Vec<Check>, String)> {
@@ -290,7 +315,10 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let k = last.ratio.iter().filter(|&&r| r >= ratio_min).count() as u64;
             let first = c.proportion(
                 "dominates_at_largest_d",
-                &format!("fraction of samples with |xi|^2 >= {ratio_min} |Mz|^2 at d = {}, d1 = {}", last.d, last.d1),
+                &format!(
+                    "fraction of samples with |xi|^2 >= {ratio_min} |Mz|^2 at d = {}, d1 = {}",
+                    last.d, last.d1
+                ),
                 k,
                 last.ratio.len() as u64,
                 AtLeast,
@@ -299,14 +327,32 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let (x, y): (Vec<f64>, Vec<f64>) = ev
                 .data
                 .iter()
-                .flat_map(|p| p.ratio.iter().filter(|r| r.is_finite()).map(move |r| ((p.d as f64).ln(), r.ln())))
+                .flat_map(|p| {
+                    p.ratio
+                        .iter()
+                        .filter(|r| r.is_finite())
+                        .map(move |r| ((p.d as f64).ln(), r.ln()))
+                })
                 .unzip();
-            let trend = c.slope("ratio_grows", "log |xi|^2/|Mz|^2 of every sample with z != 0 against log d", &x, &y, AtLeast, th.get("ratio_slope_min")?);
+            let trend = c.slope(
+                "ratio_grows",
+                "log |xi|^2/|Mz|^2 of every sample with z != 0 against log d",
+                &x,
+                &y,
+                AtLeast,
+                th.get("ratio_slope_min")?,
+            );
             (vec![first, trend], "data".into())
         }
         "data.feature_correlation" => {
             let signal = ev.data.iter().map(|p| p.min_signal_corr).fold(f64::INFINITY, f64::min);
-            let first = Checker::exact("signal_is_order_one", "min over samples, d and j in supp(z) of |<Mz, M_j>|", signal, AtLeast, th.get("signal_min")?);
+            let first = Checker::exact(
+                "signal_is_order_one",
+                "min over samples, d and j in supp(z) of |<Mz, M_j>|",
+                signal,
+                AtLeast,
+                th.get("signal_min")?,
+            );
             let last = ev.data.last().expect("data sweep has points");
             let c_noise = th.get("noise_c")?;
             let bound = c_noise * ((last.d as f64).ln() / last.d as f64).sqrt();
@@ -322,54 +368,143 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let (x, y): (Vec<f64>, Vec<f64>) = ev
                 .data
                 .iter()
-                .flat_map(|p| p.noise_proj.iter().filter(|v| **v > 0.0).map(move |v| ((p.d as f64).ln(), v.ln())))
+                .flat_map(|p| {
+                    p.noise_proj
+                        .iter()
+                        .filter(|v| **v > 0.0)
+                        .map(move |v| ((p.d as f64).ln(), v.ln()))
+                })
                 .unzip();
-            let trend = c.slope("noise_projection_shrinks", "log |<xi, M_j>| of every (sample, atom) pair against log d", &x, &y, AtMost, th.get("slope_max")?);
+            let trend = c.slope(
+                "noise_projection_shrinks",
+                "log |<xi, M_j>| of every (sample, atom) pair against log d",
+                &x,
+                &y,
+                AtMost,
+                th.get("slope_max")?,
+            );
             (vec![first, whp, trend], "data".into())
         }
         "aug.decoupling" => {
             let prec = th.get("rel_precision")?;
             let d = &ev.decoupling;
-            let mut checks = vec![Checker::exact("exact_enumeration", "max relative error of the average over all 2^d1 masks vs the closed form", d.exact_rel_error, AtMost, th.get("exact_tol")?)];
+            let mut checks = vec![Checker::exact(
+                "exact_enumeration",
+                "max relative error of the average over all 2^d1 masks vs the closed form",
+                d.exact_rel_error,
+                AtMost,
+                th.get("exact_tol")?,
+            )];
             for (k, t) in d.triples.iter().enumerate() {
                 checks.push(c.contains(&format!("identity_triple_{k}"), t, prec));
             }
             checks.push(c.contains("dense_noise_correlation_zero", &d.noise, prec));
             checks.push(c.contains("dense_noise_without_augmentation", &d.noise_no_aug, prec));
             checks.push(c.contains("sparse_correlation_kept", &d.sparse, prec));
-            checks.push(Checker::exact("identity_dictionary_loses_it", "max |<e_j, 2D e_j><e_j, 2(I-D) e_j>| over draws (M = I)", d.identity_max_abs, AtMost, 0.0));
+            checks.push(Checker::exact(
+                "identity_dictionary_loses_it",
+                "max |<e_j, 2D e_j><e_j, 2(I-D) e_j>| over draws (M = I)",
+                d.identity_max_abs,
+                AtMost,
+                0.0,
+            ));
             (checks, "monte carlo".into())
         }
         "na.loss_small" | "aug.loss_small" => {
             let runs = if id == "na.loss_small" { &na } else { &aug };
             let v: Vec<f64> = runs.iter().map(|r| loss_ratio(r)).collect();
-            (vec![c.t("loss_over_chance", "final loss / (tau ln B)", &v, AtMost, th.get("ratio_max")?)], seeds_of(runs))
+            (
+                vec![c.t(
+                    "loss_over_chance",
+                    "final loss / (tau ln B)",
+                    &v,
+                    AtMost,
+                    th.get("ratio_max")?,
+                )],
+                seeds_of(runs),
+            )
         }
         "na.noise_dominance" => {
             let cos_min = th.get("cos_min")?;
             let (k, n) = na.iter().fold((0u64, 0u64), |(k, n), r| {
                 let cs = &r.output.final_features.noise_cos;
-                (k + cs.iter().filter(|&&v| v >= cos_min).count() as u64, n + cs.len() as u64)
+                (
+                    k + cs.iter().filter(|&&v| v >= cos_min).count() as u64,
+                    n + cs.len() as u64,
+                )
             });
-            let mut first = c.proportion("cos_near_one_whp", &format!("fraction of test samples with cos(f(x), f(xi)) >= {cos_min}, pooled over seeds"), k, n, AtLeast, th.get("frac_min")?);
+            let mut first = c.proportion(
+                "cos_near_one_whp",
+                &format!("fraction of test samples with cos(f(x), f(xi)) >= {cos_min}, pooled over seeds"),
+                k,
+                n,
+                AtLeast,
+                th.get("frac_min")?,
+            );
             first.note = "a zero representation counts as a failure".into();
             let sweep = ev.series(Series::NaSweep);
             let (x, y) = log_points(&sweep, |r| 1.0 - metric(r, "noise_cos_mean"));
-            let trend = c.slope("one_minus_cos_shrinks", "1 - mean cos(f(x), f(xi)) against d (d1 = d^2)", &x, &y, AtMost, th.get("slope_max")?);
+            let trend = c.slope(
+                "one_minus_cos_shrinks",
+                "1 - mean cos(f(x), f(xi)) against d (d1 = d^2)",
+                &x,
+                &y,
+                AtMost,
+                th.get("slope_max")?,
+            );
             let mut seeds = seeds_of(&na);
             seeds.push_str(&format!("; sweep {}", seeds_of(&sweep)));
             (vec![first, trend], seeds)
         }
-        "na.dense_features" => (vec![c.t("share_on_span_m", "median over neurons of |M^T w_i|^2/|w_i|^2", &per_seed(&na, "sparse_share_median"), AtMost, th.get("share_max")?)], seeds_of(&na)),
-        "na.regression_fails" => (vec![c.t("probe_rel_mse", "ridge probe test MSE / Var(y)", &per_seed(&na, "probe_regression_rel_mse"), AtLeast, th.get("rel_mse_min")?)], seeds_of(&na)),
-        "na.classification_fails" => (vec![c.t("probe_accuracy", "logistic probe test accuracy", &per_seed(&na, "probe_classification_acc"), AtMost, th.get("acc_max")?)], seeds_of(&na)),
+        "na.dense_features" => (
+            vec![c.t(
+                "share_on_span_m",
+                "median over neurons of |M^T w_i|^2/|w_i|^2",
+                &per_seed(&na, "sparse_share_median"),
+                AtMost,
+                th.get("share_max")?,
+            )],
+            seeds_of(&na),
+        ),
+        "na.regression_fails" => (
+            vec![c.t(
+                "probe_rel_mse",
+                "ridge probe test MSE / Var(y)",
+                &per_seed(&na, "probe_regression_rel_mse"),
+                AtLeast,
+                th.get("rel_mse_min")?,
+            )],
+            seeds_of(&na),
+        ),
+        "na.classification_fails" => (
+            vec![c.t(
+                "probe_accuracy",
+                "logistic probe test accuracy",
+                &per_seed(&na, "probe_classification_acc"),
+                AtMost,
+                th.get("acc_max")?,
+            )],
+            seeds_of(&na),
+        ),
         "aug.sparse_decomposition" => {
             let share_min = th.get("share_min")?;
             let support_max = th.get("support_max")?;
             let c_exp = th.get("alpha_c")?;
             let coverage_align = th.get("aligned_min")?;
-            let a = c.t("share_on_span_m", "median over neurons of |M^T w_i|^2/|w_i|^2", &per_seed(&aug, "sparse_share_median"), AtLeast, share_min);
-            let b = c.t("support_size", "median over neurons of |N_i|", &per_seed(&aug, "support_median"), AtMost, support_max);
+            let a = c.t(
+                "share_on_span_m",
+                "median over neurons of |M^T w_i|^2/|w_i|^2",
+                &per_seed(&aug, "sparse_share_median"),
+                AtLeast,
+                share_min,
+            );
+            let b = c.t(
+                "support_size",
+                "median over neurons of |N_i|",
+                &per_seed(&aug, "support_median"),
+                AtMost,
+                support_max,
+            );
             let (mut k, mut n, mut ka, mut na_) = (0u64, 0u64, 0u64, 0u64);
             for r in &aug {
                 let s = &r.plan.settings;
@@ -388,7 +523,16 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                     }
                 }
             }
-            let every = c.proportion("every_neuron", &format!("fraction of neurons (pooled over seeds) with share >= {share_min} and |N_i| <= {support_max}"), k, n, AtLeast, th.get("neuron_frac_min")?);
+            let every = c.proportion(
+                "every_neuron",
+                &format!(
+                    "fraction of neurons (pooled over seeds) with share >= {share_min} and |N_i| <= {support_max}"
+                ),
+                k,
+                n,
+                AtLeast,
+                th.get("neuron_frac_min")?,
+            );
             let scale = c.proportion(
                 "alpha_in_range",
                 &format!("fraction of aligned neurons (alignment > {coverage_align}) whose main coefficient lies in [tau/d^{c_exp}, tau]"),
@@ -405,7 +549,14 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 k += metric(r, "atoms_covered") as u64;
                 n += metric(r, "atoms_total") as u64;
             }
-            let mut first = c.proportion("atoms_covered", "fraction of (seed, atom) pairs where the atom is the best atom of a neuron aligned above 0.5", k, n, AtLeast, th.get("frac_min")?);
+            let mut first = c.proportion(
+                "atoms_covered",
+                "fraction of (seed, atom) pairs where the atom is the best atom of a neuron aligned above 0.5",
+                k,
+                n,
+                AtLeast,
+                th.get("frac_min")?,
+            );
             let mins = per_seed(&aug, "neurons_per_atom_min");
             let medians = per_seed(&aug, "neurons_per_atom_median");
             let maxs = per_seed(&aug, "neurons_per_atom_max");
@@ -429,7 +580,9 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 let s = &r.plan.settings;
                 let width = (s.d as f64).powf(th.get("window_exponent")?);
                 let log = &r.output.log;
-                let holds = |row: &crate::experiment::LogRow| row.features.align_median > align_min && row.features.atoms_covered == s.d;
+                let holds = |row: &crate::experiment::LogRow| {
+                    row.features.align_median > align_min && row.features.atoms_covered == s.d
+                };
                 match log.iter().find(|row| holds(row)) {
                     None => {
                         worst.push(0.0);
@@ -442,35 +595,83 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                         let last = log.last().map_or(0, |l| l.step) as f64;
                         let in_window = log.iter().filter(|row| row.step as f64 >= t0 && row.step as f64 <= end);
                         let (m, at) = in_window
-                            .map(|row| (if row.features.atoms_covered == s.d { row.features.align_median } else { 0.0 }, row.step))
+                            .map(|row| {
+                                (
+                                    if row.features.atoms_covered == s.d {
+                                        row.features.align_median
+                                    } else {
+                                        0.0
+                                    },
+                                    row.step,
+                                )
+                            })
                             .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
                         worst.push(m);
                         reached &= end <= last;
-                        detail.push(format!("seed {}: formed at {t0}, window end {end:.0} (T = {last}), min {m:.3} at step {at}", s.seed));
+                        detail.push(format!(
+                            "seed {}: formed at {t0}, window end {end:.0} (T = {last}), min {m:.3} at step {at}",
+                            s.seed
+                        ));
                     }
                 }
             }
             let d = runs.first().map_or(0, |r| r.plan.settings.d);
             let mut first = c.t("holds_in_window", &format!("min over logged steps in [t_form, t_form d^0.98] of the median alignment (0 where an atom is uncovered), d = {d}"), &worst, AtLeast, align_min);
             first.pass &= reached;
-            first.note = format!("{}{}", if reached { "" } else { "window not reached; " }, detail.join("; "));
+            first.note = format!(
+                "{}{}",
+                if reached { "" } else { "window not reached; " },
+                detail.join("; ")
+            );
             (vec![first], seeds_of(&runs))
         }
         "aug.regression_succeeds" | "aug.classification_succeeds" => {
             let regression = id == "aug.regression_succeeds";
             let (key, stat, dir, thr_key) = if regression {
-                ("probe_regression_rel_mse", "ridge probe test MSE / Var(y)", AtMost, "rel_mse_max")
+                (
+                    "probe_regression_rel_mse",
+                    "ridge probe test MSE / Var(y)",
+                    AtMost,
+                    "rel_mse_max",
+                )
             } else {
-                ("probe_classification_acc", "logistic probe test accuracy", AtLeast, "acc_min")
+                (
+                    "probe_classification_acc",
+                    "logistic probe test accuracy",
+                    AtLeast,
+                    "acc_min",
+                )
             };
             let mut first = c.t("at_main_size", stat, &per_seed(&aug, key), dir, th.get(thr_key)?);
             let s = &aug[0].plan.settings;
-            first.note = format!("{} probe training samples = {:.1} d at d = {}", s.probe.n_train, s.probe.n_train as f64 / s.d as f64, s.d);
+            first.note = format!(
+                "{} probe training samples = {:.1} d at d = {}",
+                s.probe.n_train,
+                s.probe.n_train as f64 / s.d as f64,
+                s.d
+            );
             let mut sweep = ev.series(Series::AugSweep);
             sweep.extend(aug.iter().copied());
-            let err = |r: &FinishedRun| if regression { metric(r, key) } else { 1.0 - metric(r, key) };
+            let err = |r: &FinishedRun| {
+                if regression {
+                    metric(r, key)
+                } else {
+                    1.0 - metric(r, key)
+                }
+            };
             let (x, y) = log_points(&sweep, err);
-            let trend = c.slope("error_shrinks_with_d", if regression { "probe relative MSE against d" } else { "probe error 1 - accuracy against d" }, &x, &y, AtMost, th.get("slope_max")?);
+            let trend = c.slope(
+                "error_shrinks_with_d",
+                if regression {
+                    "probe relative MSE against d"
+                } else {
+                    "probe error 1 - accuracy against d"
+                },
+                &x,
+                &y,
+                AtMost,
+                th.get("slope_max")?,
+            );
             (vec![first, trend], seeds_of(&sweep))
         }
         "contrast.aug_beats_na" => {
@@ -491,12 +692,24 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                     let d = metric(a, key) - metric(n, key);
                     diffs.push(if higher_is_better { d } else { -d });
                 }
-                let what = format!("paired difference in {name} ({})", if higher_is_better { "aug - no aug" } else { "no aug - aug" });
+                let what = format!(
+                    "paired difference in {name} ({})",
+                    if higher_is_better {
+                        "aug - no aug"
+                    } else {
+                        "no aug - aug"
+                    }
+                );
                 checks.push(c.t(&format!("{key}_better"), &what, &diffs, AtLeast, margin));
             }
             (checks, seeds_of(&aug))
         }
-        other => return Err(Error::ConfigParse { path: "claims registry".into(), message: format!("no evaluator for claim {other}") }),
+        other => {
+            return Err(Error::ConfigParse {
+                path: "claims registry".into(),
+                message: format!("no evaluator for claim {other}"),
+            })
+        }
     };
     Ok(checks)
 }
@@ -506,27 +719,61 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
 pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
     for key in audit.claims.keys() {
         if !CLAIMS.iter().any(|c| c.id == key) {
-            return Err(Error::ConfigParse { path: audit.origin.clone(), message: format!("unknown claim id `{key}`") });
+            return Err(Error::ConfigParse {
+                path: audit.origin.clone(),
+                message: format!("unknown claim id `{key}`"),
+            });
         }
     }
     // First pass counts the statistical checks, second computes them at 1 − α/S.
-    let mut count = Checker { confidence: 0.95, statistical: 0 };
+    let mut count = Checker {
+        confidence: 0.95,
+        statistical: 0,
+    };
     for claim in &CLAIMS {
-        let spec = audit.claims.get(claim.id).ok_or_else(|| Error::ConfigParse { path: audit.origin.clone(), message: format!("claims.\"{}\" is missing", claim.id) })?;
-        let th = Thresholds { id: claim.id, spec, used: RefCell::new(BTreeSet::new()) };
+        let spec = audit.claims.get(claim.id).ok_or_else(|| Error::ConfigParse {
+            path: audit.origin.clone(),
+            message: format!("claims.\"{}\" is missing", claim.id),
+        })?;
+        let th = Thresholds {
+            id: claim.id,
+            spec,
+            used: RefCell::new(BTreeSet::new()),
+        };
         evaluate_claim(claim.id, ev, &th, &mut count)?;
         if let Some(k) = th.unused().first() {
-            return Err(Error::ConfigParse { path: audit.origin.clone(), message: format!("claims.\"{}\" has the threshold `{k}`, which no check reads", claim.id) });
+            return Err(Error::ConfigParse {
+                path: audit.origin.clone(),
+                message: format!("claims.\"{}\" has the threshold `{k}`, which no check reads", claim.id),
+            });
         }
     }
-    let mut checker = Checker { confidence: 1.0 - audit.alpha / count.statistical.max(1) as f64, statistical: 0 };
+    let mut checker = Checker {
+        confidence: 1.0 - audit.alpha / count.statistical.max(1) as f64,
+        statistical: 0,
+    };
     let mut results = Vec::new();
     for claim in &CLAIMS {
         let spec = &audit.claims[claim.id];
-        let th = Thresholds { id: claim.id, spec, used: RefCell::new(BTreeSet::new()) };
+        let th = Thresholds {
+            id: claim.id,
+            spec,
+            used: RefCell::new(BTreeSet::new()),
+        };
         let (checks, seeds) = evaluate_claim(claim.id, ev, &th, &mut checker)?;
-        let verdict = if checks.iter().all(|c| c.pass) { Verdict::Reproduced } else { Verdict::NotReproduced };
-        results.push(ClaimResult { claim: *claim, checks, verdict, expected: spec.expect, reason: spec.reason.clone(), seeds });
+        let verdict = if checks.iter().all(|c| c.pass) {
+            Verdict::Reproduced
+        } else {
+            Verdict::NotReproduced
+        };
+        results.push(ClaimResult {
+            claim: *claim,
+            checks,
+            verdict,
+            expected: spec.expect,
+            reason: spec.reason.clone(),
+            seeds,
+        });
     }
     Ok(results)
 }

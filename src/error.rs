@@ -53,6 +53,17 @@ pub enum Error {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// A sweep file (or a sweep's outputs, or a shard spec) is invalid.
+    #[error("{0}")]
+    Sweep(String),
+    /// Drawing a figure or reading its input tables failed.
+    #[error("plot {path}: {message}")]
+    Plot {
+        /// The figure or input file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
     /// Serialising a CSV row failed.
     #[error("cannot serialise CSV: {0}")]
     Csv(#[from] csv::Error),

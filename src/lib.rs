@@ -10,11 +10,14 @@
 //! (symmetric-threshold neurons and the bias rule), [`loss`] (contrastive loss with StopGrad
 //! and its gradient), [`trainer`] (online SGD), [`metrics`] (what the features are),
 //! [`probes`] (downstream linear probes), [`experiment`] (one run end to end) and [`report`]
-//! (CSV and manifest output).
+//! (CSV and manifest output); for the report (issue #4): [`sweep`] (grids of runs over seeds,
+//! resumable and shardable), [`scaling`] (the asymptotic table and log-log slopes),
+//! [`plot`] (SVG figures), [`peer`] (the peer simulation's SimCLR variant) and
+//! [`report_md`] (the sections of REPORT.md).
 #![warn(missing_docs)]
 
-pub mod augment;
 pub mod audit;
+pub mod augment;
 pub mod claims;
 pub mod config;
 pub mod data;
@@ -26,12 +29,17 @@ pub mod metrics;
 pub mod montecarlo;
 pub mod network;
 pub mod parallel;
+pub mod peer;
 pub mod perf;
+pub mod plot;
 pub mod probes;
 pub mod report;
+pub mod report_md;
 pub mod rng;
 pub mod scale;
+pub mod scaling;
 pub mod stats;
+pub mod sweep;
 pub mod trainer;
 
 pub use config::{Config, Settings};

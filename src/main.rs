@@ -23,14 +23,23 @@ enum Command {
     Run(cli::run::RunArgs),
     /// Check every claim of the paper with statistics; exit 1 if a verdict differs from its expectation.
     Audit(cli::audit::AuditArgs),
-    /// Regenerate the report's CSV tables (one per theorem/corollary, plus the claims table).
-    Report(cli::audit::ReportArgs),
+    /// Run (or resume) a sweep: a base experiment over a grid of values and seeds.
+    Sweep(cli::sweep::SweepArgs),
+    /// Combine the outputs of the shards of one sweep.
+    Merge(cli::merge::MergeArgs),
+    /// Draw the SVG figures of a run folder (or a sweep folder).
+    Plot(cli::plot::PlotArgs),
+    /// Run what the report needs and write OUT/REPORT.md.
+    Report(cli::report::ReportArgs),
 }
 
 fn main() -> Result<()> {
     match Cli::parse().command {
         Command::Run(args) => cli::run::main(&args),
         Command::Audit(args) => cli::audit::main(&args),
-        Command::Report(args) => cli::audit::report_main(&args),
+        Command::Sweep(args) => cli::sweep::main(&args),
+        Command::Merge(args) => cli::merge::main(&args),
+        Command::Plot(args) => cli::plot::main(&args),
+        Command::Report(args) => cli::report::main(&args),
     }
 }

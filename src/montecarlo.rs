@@ -48,9 +48,21 @@ pub fn data_points(spec: &DataSpec, seed: u64) -> Vec<DataPoint> {
                 }
             }
             let mut proj_signal = Mat::<f64>::zeros(d, spec.samples);
-            gemm(proj_signal.as_mut(), faer::Accum::Replace, model.dict.matrix().transpose(), mz.as_ref(), 1.0);
+            gemm(
+                proj_signal.as_mut(),
+                faer::Accum::Replace,
+                model.dict.matrix().transpose(),
+                mz.as_ref(),
+                1.0,
+            );
             let mut proj_noise = Mat::<f64>::zeros(d, spec.samples);
-            gemm(proj_noise.as_mut(), faer::Accum::Replace, model.dict.matrix().transpose(), b.xi.as_ref(), 1.0);
+            gemm(
+                proj_noise.as_mut(),
+                faer::Accum::Replace,
+                model.dict.matrix().transpose(),
+                b.xi.as_ref(),
+                1.0,
+            );
             let mut noise_proj = Vec::with_capacity(d * spec.samples);
             for s in 0..spec.samples {
                 let xi2: f64 = b.xi.col_as_slice(s).iter().map(|v| v * v).sum();
@@ -138,7 +150,11 @@ pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
     let n = spec.exact_d1;
     let mut exact_rel_error: f64 = 0.0;
     for _ in 0..spec.triples {
-        let (u, v, x) = (gaussian_vec(n, 1.0, &mut rng), gaussian_vec(n, 1.0, &mut rng), gaussian_vec(n, 1.0, &mut rng));
+        let (u, v, x) = (
+            gaussian_vec(n, 1.0, &mut rng),
+            gaussian_vec(n, 1.0, &mut rng),
+            gaussian_vec(n, 1.0, &mut rng),
+        );
         let mut total = 0.0;
         for mask in 0u64..(1 << n) {
             let (mut a, mut b) = (0.0, 0.0);
@@ -191,7 +207,9 @@ pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
     }
     let atom = model.dict.atom(0).to_vec();
     let l4: f64 = atom.iter().map(|a| a.powi(4)).sum();
-    let sparse_draws = (0..spec.draws).map(|_| mask_product(&atom, &atom, &atom, &mut rng)).collect();
+    let sparse_draws = (0..spec.draws)
+        .map(|_| mask_product(&atom, &atom, &atom, &mut rng))
+        .collect();
     let mut e0 = vec![0.0; d1];
     e0[0] = 1.0;
     let identity_max_abs = (0..spec.draws)

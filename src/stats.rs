@@ -46,7 +46,9 @@ pub fn clopper_pearson(k: u64, n: u64, confidence: f64, dir: Direction) -> f64 {
             if k == n {
                 1.0
             } else {
-                Beta::new(k + 1.0, n - k).expect("positive shapes").inverse_cdf(1.0 - alpha)
+                Beta::new(k + 1.0, n - k)
+                    .expect("positive shapes")
+                    .inverse_cdf(1.0 - alpha)
             }
         }
     }
@@ -210,10 +212,18 @@ mod tests {
     #[test]
     fn clopper_pearson_matches_known_values() {
         // scipy.stats.beta.ppf(0.05, 95, 6) and beta.ppf(0.95, 6, 95).
-        assert_relative_eq!(clopper_pearson(95, 100, 0.95, Direction::AtLeast), 0.8975, epsilon = 5e-4);
+        assert_relative_eq!(
+            clopper_pearson(95, 100, 0.95, Direction::AtLeast),
+            0.8975,
+            epsilon = 5e-4
+        );
         assert_relative_eq!(clopper_pearson(5, 100, 0.95, Direction::AtMost), 0.1025, epsilon = 5e-4);
         // All successes: lower bound = alpha^(1/n) (the "rule of three" family).
-        assert_relative_eq!(clopper_pearson(250, 250, 0.95, Direction::AtLeast), 0.05f64.powf(1.0 / 250.0), max_relative = 1e-9);
+        assert_relative_eq!(
+            clopper_pearson(250, 250, 0.95, Direction::AtLeast),
+            0.05f64.powf(1.0 / 250.0),
+            max_relative = 1e-9
+        );
         assert_eq!(clopper_pearson(0, 10, 0.95, Direction::AtLeast), 0.0);
         assert_eq!(clopper_pearson(10, 10, 0.95, Direction::AtMost), 1.0);
     }
@@ -221,9 +231,17 @@ mod tests {
     #[test]
     fn binomial_p_values_are_exact() {
         // P(X >= 9 | n = 10, p = 0.5) = 11/1024.
-        assert_relative_eq!(binomial_p_value(9, 10, 0.5, Direction::AtLeast), 11.0 / 1024.0, max_relative = 1e-10);
+        assert_relative_eq!(
+            binomial_p_value(9, 10, 0.5, Direction::AtLeast),
+            11.0 / 1024.0,
+            max_relative = 1e-10
+        );
         // P(X <= 1 | n = 10, p = 0.5) = 11/1024.
-        assert_relative_eq!(binomial_p_value(1, 10, 0.5, Direction::AtMost), 11.0 / 1024.0, max_relative = 1e-10);
+        assert_relative_eq!(
+            binomial_p_value(1, 10, 0.5, Direction::AtMost),
+            11.0 / 1024.0,
+            max_relative = 1e-10
+        );
     }
 
     #[test]

@@ -1,5 +1,4 @@
-//! `decouple audit` (the claim-by-claim audit) and `decouple report` (the report's CSV
-//! tables).
+//! `decouple audit`: the claim-by-claim audit.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -35,23 +34,6 @@ pub struct AuditArgs {
     pub file: Option<PathBuf>,
 }
 
-/// Arguments of `decouple report`.
-#[derive(clap::Args)]
-pub struct ReportArgs {
-    /// quick or full.
-    #[arg(long, value_enum, default_value = "quick")]
-    pub scale: Scale,
-    /// Output folder (default: results/report_<scale>).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Simulations run side by side (default: the available cores).
-    #[arg(long)]
-    pub jobs: Option<usize>,
-    /// No progress bar.
-    #[arg(long)]
-    pub quiet: bool,
-}
-
 fn audit_file(scale: Scale, file: Option<&Path>) -> PathBuf {
     file.map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(format!("experiments/audit_{}.toml", scale.name())))
@@ -63,13 +45,17 @@ pub fn run(path: &Path, seeds: Option<usize>, jobs: Option<usize>, quiet: bool) 
     let jobs = jobs.unwrap_or_else(parallel::default_jobs);
     let total = audit::plan(&audit)?.len();
     let bar = progress::bar(total, quiet, &audit.name, "simulations");
-    let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64)).with_context(|| format!("audit {}", path.display()))?;
+    let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64))
+        .with_context(|| format!("audit {}", path.display()))?;
     bar.finish_and_clear();
     Ok(report)
 }
 
 fn print_table(report: &AuditReport) {
-    println!("{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} {}", "claim", "section", "statistic", "", "threshold", "bound", "verdict", "expected");
+    println!(
+        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} {}",
+        "claim", "section", "statistic", "", "threshold", "bound", "verdict", "expected"
+    );
     for r in &report.results {
         let p = &r.checks[0];
         let flag = if r.verdict == r.expected { "" } else { "  <-- differs" };
@@ -86,7 +72,10 @@ fn print_table(report: &AuditReport) {
             flag
         );
         for c in r.checks.iter().skip(1).filter(|c| !c.pass) {
-            println!("{:<30}   failed: {} ({:.4} {} {:.4}, bound {:.4})", "", c.check, c.value, c.direction, c.threshold, c.bound);
+            println!(
+                "{:<30}   failed: {} ({:.4} {} {:.4}, bound {:.4})",
+                "", c.check, c.value, c.direction, c.threshold, c.bound
+            );
         }
     }
 }
@@ -96,29 +85,25 @@ pub fn main(args: &AuditArgs) -> Result<()> {
     let start = Instant::now();
     let path = audit_file(args.scale, args.file.as_deref());
     let report = run(&path, args.seeds, args.jobs, args.quiet)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/audit_{}", args.scale.name())));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("results/audit_{}", args.scale.name())));
     audit::write_audit(&out, &report)?;
     print_table(&report);
-    println!("\nclaims.csv, runs.csv and evidence/<claim>.csv in {} ({:.0} s)", out.display(), start.elapsed().as_secs_f64());
+    println!(
+        "\nclaims.csv, runs.csv and evidence/<claim>.csv in {} ({:.0} s)",
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
     let unexpected = report.unexpected();
     if !unexpected.is_empty() {
         let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id).collect();
-        bail!("{} verdict(s) differ from the audit file's expectation: {}", ids.len(), ids.join(", "));
+        bail!(
+            "{} verdict(s) differ from the audit file's expectation: {}",
+            ids.len(),
+            ids.join(", ")
+        );
     }
-    Ok(())
-}
-
-/// `decouple report`.
-pub fn report_main(args: &ReportArgs) -> Result<()> {
-    let start = Instant::now();
-    let path = audit_file(args.scale, None);
-    let report = run(&path, None, args.jobs, args.quiet)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from(format!("results/report_{}", args.scale.name())));
-    let written = audit::write_report_tables(&out, &report)?;
-    audit::write_audit(&out.join("audit"), &report)?;
-    for p in written {
-        println!("{}", p.display());
-    }
-    println!("({:.0} s)", start.elapsed().as_secs_f64());
     Ok(())
 }

@@ -1,0 +1,54 @@
+//! `decouple sweep SWEEP.toml`: run (or resume) a grid of experiments over seeds.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use decouple::sweep::{self, Shard, SweepOptions, SweepSpec};
+
+use super::progress::bar;
+
+/// Arguments of `decouple sweep`.
+#[derive(clap::Args)]
+pub struct SweepArgs {
+    /// The sweep file (TOML), e.g. experiments/scaling_d_quick.toml.
+    pub sweep: PathBuf,
+    /// Simulations side by side (default: the available cores).
+    #[arg(long)]
+    pub jobs: Option<usize>,
+    /// Output folder; tables go to OUT/<sweep name>/.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Run only the k-th of n disjoint slices of the (cell, seed) runs, e.g. 2/4.
+    #[arg(long)]
+    pub shard: Option<String>,
+    /// No progress output.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// Run it.
+pub fn main(args: &SweepArgs) -> Result<()> {
+    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
+    let spec = SweepSpec::from_file(&args.sweep)?;
+    let jobs = args.jobs.unwrap_or_else(decouple::parallel::default_jobs);
+    let tasks = spec.tasks()?.len();
+    let pb = bar(tasks, args.quiet, &spec.name, "runs");
+    let opts = SweepOptions {
+        jobs,
+        shard,
+        quiet: true,
+    };
+    let outcome = sweep::run_sweep(&spec, &args.out, &opts, |k, _| pb.set_position(k as u64))?;
+    pb.finish_and_clear();
+    println!(
+        "{}: {} runs ({} simulated, {} resumed){} -> {}",
+        spec.name,
+        outcome.rows,
+        outcome.ran,
+        outcome.skipped,
+        shard.map(|s| format!(" [shard {s}]")).unwrap_or_default(),
+        outcome.dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,485 @@
+//! Figures (SVG, drawn with plotters from the CSV tables a run or a sweep wrote).
+//!
+//! * [`heatmap`]: |cos(w_i, M_j)| = |⟨w_i, M_j⟩| / ‖w_i‖ per neuron (rows, sorted by best
+//!   atom, then by alignment) and atom (columns), from `alpha.csv` and `neurons.csv`; one
+//!   panel per run, side by side, with a colour bar.
+//! * [`curves`]: loss, median alignment and mean cos(f(x), f(ξ)) against the step, from
+//!   `metrics.csv`; one line per run.
+//! * [`alignment_histogram`]: the neurons' alignments, from `neurons.csv`; one outline per run.
+//! * [`sweep_vs_d`]: a sweep's metrics (cell means and 95% t-intervals over seeds) against d
+//!   on log-log axes, one line per arm.
+//!
+//! Only SVG: PNG would need plotters' bitmap backend plus a font rasteriser (ttf/ab_glyph
+//! and their system-font dependencies), which this crate does not take on. Every file is
+//! rendered to a string and written with [`write_atomic`].
+
+use std::collections::BTreeMap;
+use std::fmt::Display;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::report::write_atomic;
+use crate::sweep::{mean_ci95, SweepTable};
+
+/// Line colours of the arms / runs, in order.
+pub const PALETTE: [RGBColor; 6] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+    RGBColor(255, 127, 14),
+    RGBColor(23, 190, 207),
+];
+
+/// Named line series: (label, points).
+pub type Series = Vec<(String, Vec<(f64, f64)>)>;
+
+/// Per arm, per d: (d, n, mean, ci95_lo, ci95_hi).
+pub type CellStats = BTreeMap<String, Vec<(f64, usize, f64, f64, f64)>>;
+
+fn perr(path: &Path, e: impl Display) -> Error {
+    Error::Plot {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+/// A numeric CSV: header and rows (non-numbers read as NaN).
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Column names.
+    pub header: Vec<String>,
+    /// Rows.
+    pub rows: Vec<Vec<f64>>,
+}
+
+impl Table {
+    /// Read a CSV file.
+    pub fn read(path: &Path) -> Result<Self> {
+        let mut r = csv::Reader::from_path(path).map_err(|e| perr(path, e))?;
+        let header = r
+            .headers()
+            .map_err(|e| perr(path, e))?
+            .iter()
+            .map(String::from)
+            .collect();
+        let mut rows = Vec::new();
+        for rec in r.records() {
+            let rec = rec.map_err(|e| perr(path, e))?;
+            rows.push(rec.iter().map(|v| v.parse::<f64>().unwrap_or(f64::NAN)).collect());
+        }
+        if rows.is_empty() {
+            return Err(perr(path, "no rows"));
+        }
+        Ok(Self { header, rows })
+    }
+
+    /// A column by name.
+    pub fn col(&self, name: &str, path: &Path) -> Result<Vec<f64>> {
+        let k = self
+            .header
+            .iter()
+            .position(|h| h == name)
+            .ok_or_else(|| perr(path, format!("no column `{name}`")))?;
+        Ok(self.rows.iter().map(|r| r[k]).collect())
+    }
+}
+
+fn save(path: &Path, svg: String) -> Result<()> {
+    write_atomic(path, svg.as_bytes())
+}
+
+/// White → dark blue.
+fn colour(v: f64) -> RGBColor {
+    let t = v.clamp(0.0, 1.0);
+    let lerp = |a: f64, b: f64| (a + (b - a) * t).round() as u8;
+    RGBColor(lerp(255.0, 8.0), lerp(255.0, 48.0), lerp(255.0, 107.0))
+}
+
+/// |cos(w_i, M_j)| of a run, rows sorted by (best atom, −alignment).
+pub fn sorted_cosines(run_dir: &Path) -> Result<Vec<Vec<f64>>> {
+    let ap = run_dir.join("alpha.csv");
+    let np = run_dir.join("neurons.csv");
+    let alpha = Table::read(&ap)?;
+    let neurons = Table::read(&np)?;
+    let norms = neurons.col("norm", &np)?;
+    let best = neurons.col("best_atom", &np)?;
+    let align = neurons.col("alignment", &np)?;
+    if norms.len() != alpha.rows.len() {
+        return Err(perr(&ap, "alpha.csv and neurons.csv disagree on the number of neurons"));
+    }
+    let mut order: Vec<usize> = (0..norms.len()).collect();
+    order.sort_by(|&a, &b| best[a].total_cmp(&best[b]).then(align[b].total_cmp(&align[a])));
+    Ok(order
+        .into_iter()
+        .map(|i| {
+            alpha.rows[i][1..]
+                .iter()
+                .map(|v| if norms[i] > 0.0 { v.abs() / norms[i] } else { 0.0 })
+                .collect()
+        })
+        .collect())
+}
+
+/// Side-by-side heatmaps of |cos(w_i, M_j)| for `runs` (label, run folder), to `out`.
+pub fn heatmap(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
+    let mats = runs
+        .iter()
+        .map(|(_, d)| sorted_cosines(d))
+        .collect::<Result<Vec<_>>>()?;
+    let mut svg = String::new();
+    {
+        let w = 420 * runs.len() as u32 + 110;
+        let root = SVGBackend::with_string(&mut svg, (w, 520)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        let (main, bar) = root.split_horizontally(w - 110);
+        let panels = main.split_evenly((1, runs.len()));
+        for ((label, _), (mat, area)) in runs.iter().zip(mats.iter().zip(panels.iter())) {
+            let (m, d) = (mat.len(), mat.first().map_or(0, Vec::len));
+            let mut chart = ChartBuilder::on(area)
+                .caption(label, ("sans-serif", 18))
+                .margin(8)
+                .x_label_area_size(40)
+                .y_label_area_size(55)
+                .build_cartesian_2d(0f64..d as f64, 0f64..m as f64)
+                .map_err(|e| perr(out, e))?;
+            chart
+                .configure_mesh()
+                .disable_mesh()
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .y_label_formatter(&|v| format!("{v:.0}"))
+                .x_desc("atom j (dictionary column)")
+                .y_desc("neuron i (sorted by best atom)")
+                .draw()
+                .map_err(|e| perr(out, e))?;
+            chart
+                .draw_series(mat.iter().enumerate().flat_map(|(r, row)| {
+                    row.iter().enumerate().map(move |(j, &v)| {
+                        Rectangle::new(
+                            [(j as f64, r as f64), (j as f64 + 1.0, r as f64 + 1.0)],
+                            colour(v).filled(),
+                        )
+                    })
+                }))
+                .map_err(|e| perr(out, e))?;
+        }
+        let mut cb = ChartBuilder::on(&bar)
+            .caption("|cos|", ("sans-serif", 14))
+            .margin_top(8)
+            .margin_bottom(48)
+            .margin_right(40)
+            .y_label_area_size(45)
+            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+            .map_err(|e| perr(out, e))?;
+        cb.configure_mesh()
+            .disable_mesh()
+            .disable_x_axis()
+            .y_labels(6)
+            .y_label_style(("sans-serif", 14))
+            .y_label_formatter(&|v| format!("{v:.1}"))
+            .draw()
+            .map_err(|e| perr(out, e))?;
+        cb.draw_series((0..100).map(|k| {
+            let v = k as f64 / 100.0;
+            Rectangle::new([(0.0, v), (1.0, v + 0.01)], colour(v + 0.005).filled())
+        }))
+        .map_err(|e| perr(out, e))?;
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}
+
+fn finite_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in vals.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if hi - lo < 1e-12 {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn line_panel(
+    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    out: &Path,
+    title: &str,
+    x_desc: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+) -> Result<()> {
+    let (x0, x1) = finite_range(series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)));
+    let (y0, y1) = finite_range(series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)));
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|e| perr(out, e))?;
+    chart
+        .configure_mesh()
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc(x_desc)
+        .y_desc(title)
+        .draw()
+        .map_err(|e| perr(out, e))?;
+    for (k, (label, pts)) in series.iter().enumerate() {
+        let c = PALETTE[k % PALETTE.len()];
+        chart
+            .draw_series(LineSeries::new(
+                pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()),
+                c.stroke_width(2),
+            ))
+            .map_err(|e| perr(out, e))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| perr(out, e))
+}
+
+/// Training curves (loss, median alignment, mean cos(f(x), f(ξ)) against step) of `runs`.
+pub fn curves(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
+    let mut cols: Vec<(&str, &str, Series)> = vec![
+        ("loss", "loss (mean over the logging window)", vec![]),
+        ("align_median", "median alignment max_j |cos(w_i, M_j)|", vec![]),
+        ("noise_cos_mean", "mean cos(f(x), f(xi))", vec![]),
+    ];
+    for (label, dir) in runs {
+        let p = dir.join("metrics.csv");
+        let t = Table::read(&p)?;
+        let step = t.col("step", &p)?;
+        for (name, _, series) in cols.iter_mut() {
+            let y = t.col(name, &p)?;
+            series.push((label.clone(), step.iter().copied().zip(y).collect()));
+        }
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (1380, 440)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        let panels = root.split_evenly((1, 3));
+        for ((_, title, series), area) in cols.iter().zip(panels.iter()) {
+            line_panel(area, out, title, "SGD step", series)?;
+        }
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}
+
+/// Histogram (20 bins on [0, 1], fraction of neurons) of the alignments of `runs`.
+pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
+    let bins = 20usize;
+    let mut series = Vec::new();
+    for (label, dir) in runs {
+        let p = dir.join("neurons.csv");
+        let a = Table::read(&p)?.col("alignment", &p)?;
+        let mut h = vec![0.0; bins];
+        for v in &a {
+            h[((v * bins as f64) as usize).min(bins - 1)] += 1.0 / a.len() as f64;
+        }
+        // A step outline: (left, h), (right, h) per bin.
+        let mut pts = vec![(0.0, 0.0)];
+        for (k, &c) in h.iter().enumerate() {
+            pts.push((k as f64 / bins as f64, c));
+            pts.push(((k + 1) as f64 / bins as f64, c));
+        }
+        pts.push((1.0, 0.0));
+        series.push((label.clone(), pts));
+    }
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (640, 440)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        let ymax = series
+            .iter()
+            .flat_map(|(_, p)| p.iter().map(|q| q.1))
+            .fold(0.0f64, f64::max)
+            * 1.1;
+        let mut chart = ChartBuilder::on(&root)
+            .caption("alignment of the neurons", ("sans-serif", 18))
+            .margin(10)
+            .x_label_area_size(40)
+            .y_label_area_size(55)
+            .build_cartesian_2d(0f64..1f64, 0f64..ymax.max(0.01))
+            .map_err(|e| perr(out, e))?;
+        chart
+            .configure_mesh()
+            .x_desc("alignment max_j |cos(w_i, M_j)|")
+            .y_desc("fraction of neurons")
+            .draw()
+            .map_err(|e| perr(out, e))?;
+        for (k, (label, pts)) in series.iter().enumerate() {
+            let c = PALETTE[k % PALETTE.len()];
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
+                .map_err(|e| perr(out, e))?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .position(SeriesLabelPosition::UpperRight)
+            .draw()
+            .map_err(|e| perr(out, e))?;
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}
+
+/// Per arm and d: (d, n, mean, lo, hi) of `metric` over the seeds.
+pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) -> CellStats {
+    let mut groups: BTreeMap<String, BTreeMap<u64, Vec<f64>>> = BTreeMap::new();
+    for (i, (_, _, m)) in table.rows.iter().enumerate() {
+        let arm = table.axis(i, arm_key).unwrap_or("all").to_string();
+        let d: f64 = table.axis(i, d_key).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
+        groups
+            .entry(arm)
+            .or_default()
+            .entry(d.to_bits())
+            .or_default()
+            .push(m.get(metric).copied().unwrap_or(f64::NAN));
+    }
+    groups
+        .into_iter()
+        .map(|(arm, by_d)| {
+            let mut v: Vec<_> = by_d
+                .into_iter()
+                .map(|(bits, vals)| {
+                    let (n, mean, lo, hi) = mean_ci95(&vals);
+                    (f64::from_bits(bits), n, mean, lo, hi)
+                })
+                .collect();
+            v.sort_by(|a, b| a.0.total_cmp(&b.0));
+            (arm, v)
+        })
+        .collect()
+}
+
+/// A sweep's `metrics` (key, axis label) against d on log-log axes, one line per arm (cell
+/// means; whiskers: 95% t-intervals over seeds, clipped to positive values).
+pub fn sweep_vs_d(table: &SweepTable, arm_key: &str, d_key: &str, metrics: &[(&str, &str)], out: &Path) -> Result<()> {
+    let cols = 3usize;
+    let rows = metrics.len().div_ceil(cols);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (460 * cols as u32, 380 * rows as u32)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        let panels = root.split_evenly((rows, cols));
+        for ((metric, label), area) in metrics.iter().zip(panels.iter()) {
+            let stats = cell_stats(table, arm_key, d_key, metric);
+            let pos = |v: f64| v.is_finite() && v > 0.0;
+            let xs: Vec<f64> = stats.values().flatten().map(|s| s.0).filter(|&v| pos(v)).collect();
+            let ys: Vec<f64> = stats
+                .values()
+                .flatten()
+                .flat_map(|s| [s.2, s.3, s.4])
+                .filter(|&v| pos(v))
+                .collect();
+            if xs.is_empty() || ys.is_empty() {
+                continue;
+            }
+            // Log axes drawn as linear axes over ln(value) with the values as labels: plotters'
+            // own log axis puts no tick inside a range narrower than a decade.
+            let (x0, x1) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+                (a.0.min(v.ln()), a.1.max(v.ln()))
+            });
+            let (y0, y1) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+                (a.0.min(v.ln()), a.1.max(v.ln()))
+            });
+            let xpad = 0.08 * (x1 - x0).max(0.1);
+            let yspan = (y1 - y0).max(0.2);
+            // Room above the data for the legend.
+            let (y0, y1) = (y0 - 0.08 * yspan, y1 + 0.45 * yspan);
+            let mut chart = ChartBuilder::on(area)
+                .caption(*label, ("sans-serif", 16))
+                .margin(12)
+                .x_label_area_size(40)
+                .y_label_area_size(60)
+                .build_cartesian_2d((x0 - xpad)..(x1 + xpad), y0..y1)
+                .map_err(|e| perr(out, e))?;
+            chart
+                .configure_mesh()
+                .x_desc("d (log scale)")
+                .y_desc(format!("{label} (log scale)"))
+                .x_labels(6)
+                .y_labels(6)
+                .x_label_formatter(&|v| format!("{:.0}", v.exp()))
+                .y_label_formatter(&|v| {
+                    let e = v.exp();
+                    if e >= 100.0 {
+                        format!("{e:.0}")
+                    } else if e >= 1.0 {
+                        format!("{e:.2}")
+                    } else {
+                        format!("{e:.3}")
+                    }
+                })
+                .draw()
+                .map_err(|e| perr(out, e))?;
+            for (k, (arm, pts)) in stats.iter().enumerate() {
+                let c = PALETTE[k % PALETTE.len()];
+                let good: Vec<_> = pts.iter().filter(|s| pos(s.0) && pos(s.2)).collect();
+                chart
+                    .draw_series(LineSeries::new(
+                        good.iter().map(|s| (s.0.ln(), s.2.ln())),
+                        c.stroke_width(2),
+                    ))
+                    .map_err(|e| perr(out, e))?
+                    .label(arm.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                chart
+                    .draw_series(good.iter().map(|s| Circle::new((s.0.ln(), s.2.ln()), 3, c.filled())))
+                    .map_err(|e| perr(out, e))?;
+                chart
+                    .draw_series(good.iter().filter(|s| s.3.is_finite()).map(|s| {
+                        let lo = if s.3 > 0.0 { s.3.ln().max(y0) } else { y0 };
+                        PathElement::new(vec![(s.0.ln(), lo), (s.0.ln(), s.4.ln().min(y1))], c.stroke_width(1))
+                    }))
+                    .map_err(|e| perr(out, e))?;
+            }
+            chart
+                .configure_series_labels()
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK)
+                .position(SeriesLabelPosition::UpperRight)
+                .draw()
+                .map_err(|e| perr(out, e))?;
+        }
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}
+
+/// The figures of one run folder into `out`: `heatmap.svg`, `curves.svg`,
+/// `alignment_hist.svg`. Returns their paths.
+pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
+    let label = run_dir
+        .file_name()
+        .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
+    let runs = vec![(label, run_dir.to_path_buf())];
+    let files = [
+        out.join("heatmap.svg"),
+        out.join("curves.svg"),
+        out.join("alignment_hist.svg"),
+    ];
+    heatmap(&runs, &files[0])?;
+    curves(&runs, &files[1])?;
+    alignment_histogram(&runs, &files[2])?;
+    Ok(files.to_vec())
+}

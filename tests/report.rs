@@ -1,0 +1,276 @@
+//! Sweeps (sharding, merging, resuming, bad input), figures and the peer variant's gradient.
+
+use std::path::{Path, PathBuf};
+
+use decouple::experiment::{self, Silent};
+use decouple::peer;
+use decouple::plot;
+use decouple::report;
+use decouple::rng::{stream, Purpose};
+use decouple::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
+use faer::Mat;
+use rand_distr::{Distribution, StandardNormal};
+
+const SWEEP: &str = r#"
+name = "tiny"
+seeds = 2
+[base]
+name = "ignored"
+seed = 5
+[base.model]
+d = 8
+d1 = 40
+[base.network]
+m = 24
+[base.augmentation]
+kind = "random_mask"
+[base.train]
+steps = 12
+batch = 24
+lr = 1.0
+weight_decay = 1e-4
+tau = 0.1
+log_every = 4
+[base.metrics]
+eval_samples = 60
+[base.probe]
+n_train = 60
+n_test = 60
+
+[axes]
+"model.d" = [6, 8]
+augmentation.kind = ["none", "random_mask"]
+
+[derived]
+"model.d1" = "5*d"
+"network.m" = "3*d"
+"#;
+
+fn spec(text: &str) -> decouple::Result<SweepSpec> {
+    SweepSpec::from_toml_str(text, Path::new("tiny_sweep.toml"))
+}
+
+fn opts(shard: Option<Shard>) -> SweepOptions {
+    SweepOptions {
+        jobs: 2,
+        shard,
+        quiet: true,
+    }
+}
+
+fn read(p: PathBuf) -> Vec<u8> {
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
+
+#[test]
+fn sharded_and_merged_equals_unsharded() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(SWEEP).unwrap();
+    assert_eq!(s.tasks().unwrap().len(), 8);
+    let whole = sweep::run_sweep(&s, &tmp.path().join("whole"), &opts(None), |_, _| {}).unwrap();
+    assert_eq!((whole.ran, whole.rows), (8, 8));
+    let mut shard_dirs = Vec::new();
+    let mut rows = 0;
+    for k in 1..=3 {
+        let shard = Shard { k, n: 3 };
+        let o = sweep::run_sweep(&s, &tmp.path().join(format!("shard{k}")), &opts(Some(shard)), |_, _| {}).unwrap();
+        rows += o.rows;
+        shard_dirs.push(o.dir);
+    }
+    assert_eq!(rows, 8, "the shards are disjoint and cover every task");
+    // Merge in a scrambled order: the result is in canonical order regardless.
+    shard_dirs.reverse();
+    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged")).unwrap();
+    for f in ["sweep.csv", "sweep_summary.csv"] {
+        assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
+    }
+    // The merged folder resumes like the unsharded one: nothing left to run.
+    let again = sweep::run_sweep(&s, &tmp.path().join("merged"), &opts(None), |_, _| {}).unwrap();
+    assert_eq!((again.ran, again.skipped), (0, 8));
+    // Merging two different sweeps is refused.
+    let other = spec(&SWEEP.replace("seeds = 2", "seeds = 1")).unwrap();
+    let o = sweep::run_sweep(
+        &other,
+        &tmp.path().join("other"),
+        &opts(Some(Shard { k: 1, n: 4 })),
+        |_, _| {},
+    )
+    .unwrap();
+    let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("different sweep"), "{err}");
+    // The summary has a finite 95% interval for a metric that varies over the two seeds.
+    let t = SweepTable::read(&merged).unwrap();
+    assert_eq!(t.rows.len(), 8);
+}
+
+#[test]
+fn resume_skips_finished_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(SWEEP).unwrap();
+    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    assert_eq!((first.ran, first.skipped), (8, 0));
+    let csv = read(first.dir.join("sweep.csv"));
+    let summary = read(first.dir.join("sweep_summary.csv"));
+    // Lose the aggregated outputs: rerunning rebuilds them from the records, simulating nothing.
+    std::fs::remove_file(first.dir.join("sweep.csv")).unwrap();
+    std::fs::remove_file(first.dir.join("sweep_summary.csv")).unwrap();
+    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    assert_eq!((second.ran, second.skipped), (0, 8));
+    assert_eq!(read(first.dir.join("sweep.csv")), csv);
+    assert_eq!(read(first.dir.join("sweep_summary.csv")), summary);
+    // An interrupted run leaves no record.json: exactly that run is redone, same bytes.
+    let hash = &s.tasks().unwrap()[3].hash;
+    std::fs::remove_file(first.dir.join("runs").join(hash).join("record.json")).unwrap();
+    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    assert_eq!((third.ran, third.skipped), (1, 7));
+    assert_eq!(read(first.dir.join("sweep.csv")), csv);
+}
+
+#[test]
+fn sweep_file_errors_are_clear() {
+    let cases = [
+        (
+            SWEEP.replace("\"model.d\" = [6, 8]", "\"model.dd\" = [6, 8]"),
+            "`model.dd` is not a config key",
+        ),
+        (
+            SWEEP.replace("\"model.d\" = [6, 8]", "\"modle.d\" = [6, 8]"),
+            "`modle.d` is not a config key",
+        ),
+        (SWEEP.replace("\"5*d\"", "\"5d\""), "bad expression \"5d\""),
+        (
+            SWEEP.replace("\"3*d\"", "\"log(d)\""),
+            "expected NUMBER or [NUMBER*]d[^NUMBER]",
+        ),
+        (
+            SWEEP.replace("\"model.d\" = [6, 8]", "\"model.d\" = []"),
+            "non-empty list",
+        ),
+        (
+            SWEEP.replace("\"model.d\" = [6, 8]", "\"seed\" = [1, 2]"),
+            "cannot be swept",
+        ),
+        (
+            SWEEP.replace("seeds = 2", "seeds = 2\nsteps = 3"),
+            "unknown top-level key `steps`",
+        ),
+        (
+            SWEEP.replace("\"model.d\" = [6, 8]", "\"model.d\" = [\"six\"]"),
+            "axis `model.d` is invalid",
+        ),
+    ];
+    for (text, want) in cases {
+        let err = spec(&text).unwrap_err().to_string();
+        assert!(err.contains(want), "want {want:?} in: {err}");
+        assert!(err.contains("tiny_sweep.toml"), "names the file: {err}");
+    }
+    // A value that parses but fails the range checks is named with its cell.
+    let s = spec(&SWEEP.replace("\"5*d\"", "\"0.5*d\"")).unwrap();
+    let err = s.tasks().unwrap_err().to_string();
+    assert!(err.contains("model.d1") && err.contains("cell"), "{err}");
+    for bad in ["0/2", "3/2", "x", "1/0", "1-2"] {
+        let err = bad.parse::<Shard>().unwrap_err().to_string();
+        assert!(err.contains("bad shard spec") && err.contains("k/n"), "{err}");
+    }
+}
+
+#[test]
+fn plots_write_nonempty_svgs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(SWEEP).unwrap();
+    let tasks = s.tasks().unwrap();
+    let mut runs = Vec::new();
+    for (label, t) in [("none", &tasks[0]), ("random_mask", &tasks[2])] {
+        let out = experiment::run(&t.settings, &mut Silent).unwrap();
+        let dir = tmp.path().join(label);
+        report::write_run(&dir, &out, None).unwrap();
+        runs.push((label.to_string(), dir));
+    }
+    let figs = tmp.path().join("figs");
+    let mut files = plot::plot_run(&runs[1].1, &figs).unwrap();
+    let pair = figs.join("pair_heatmap.svg");
+    plot::heatmap(&runs, &pair).unwrap();
+    files.push(pair);
+    let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), |_, _| {}).unwrap();
+    let table = SweepTable::read(&o.dir).unwrap();
+    let f = figs.join("sweep.svg");
+    plot::sweep_vs_d(
+        &table,
+        "augmentation.kind",
+        "model.d",
+        &decouple::scaling::SCALING_METRICS,
+        &f,
+    )
+    .unwrap();
+    files.push(f);
+    for f in files {
+        let text = std::fs::read_to_string(&f).unwrap();
+        assert!(text.len() > 1000 && text.contains("<svg"), "{}", f.display());
+    }
+    let err = plot::plot_run(tmp.path(), &figs).unwrap_err().to_string();
+    assert!(err.contains("alpha.csv"), "{err}");
+}
+
+fn gauss(r: usize, c: usize, s: f64, seed: u64) -> Mat<f64> {
+    let mut rng = stream(seed, Purpose::Init);
+    let mut a = Mat::<f64>::zeros(r, c);
+    for j in 0..c {
+        for i in 0..r {
+            let e: f64 = StandardNormal.sample(&mut rng);
+            a[(i, j)] = s * e;
+        }
+    }
+    a
+}
+
+#[test]
+fn peer_nt_xent_gradient_matches_central_differences() {
+    let (m, d1, b, tau) = (6, 9, 5, 0.3);
+    let w = gauss(m, d1, 0.5, 1);
+    let v1 = gauss(d1, b, 1.0, 2);
+    let v2 = gauss(d1, b, 1.0, 3);
+    let bias: Vec<f64> = (0..m).map(|i| 0.1 + 0.05 * i as f64).collect();
+    let g = peer::nt_xent_loss_and_grad(&w, &bias, v1.as_ref(), v2.as_ref(), tau);
+    let loss = |w: &Mat<f64>, bias: &[f64]| peer::nt_xent_loss_and_grad(w, bias, v1.as_ref(), v2.as_ref(), tau).loss;
+    let h = 1e-6;
+    let mut worst: f64 = 0.0;
+    for i in 0..m {
+        for j in 0..d1 {
+            let (mut wp, mut wm) = (w.clone(), w.clone());
+            wp[(i, j)] += h;
+            wm[(i, j)] -= h;
+            let fd = (loss(&wp, &bias) - loss(&wm, &bias)) / (2.0 * h);
+            worst = worst.max((fd - g.dw[(i, j)]).abs() / (1e-6 + fd.abs().max(g.dw[(i, j)].abs())));
+        }
+        let (mut bp, mut bm) = (bias.clone(), bias.clone());
+        bp[i] += h;
+        bm[i] -= h;
+        let fd = (loss(&w, &bp) - loss(&w, &bm)) / (2.0 * h);
+        worst = worst.max((fd - g.db[i]).abs() / (1e-6 + fd.abs().max(g.db[i].abs())));
+    }
+    assert!(worst < 1e-4, "worst relative error {worst}");
+    assert!(
+        g.dw.norm_l2() > 1e-3 && g.db.iter().any(|v| v.abs() > 1e-6),
+        "a nontrivial gradient"
+    );
+}
+
+#[test]
+fn peer_files_parse_and_a_short_run_learns_something() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/ablations");
+    let (mut s, mut p) = peer::from_file(&root.join("peer_random_mask.toml")).unwrap();
+    assert_eq!(
+        (s.d, s.d1, s.m, s.batch, p.n_samples, p.epochs),
+        (10, 50, 50, 128, 1000, 300)
+    );
+    p.epochs = 3;
+    s.steps = 3 * peer::steps_per_epoch(&s, &p);
+    let out = peer::run(&s, &p).unwrap();
+    assert_eq!(out.epoch_loss.len(), 3);
+    assert!(out.epoch_loss.iter().all(|l| l.is_finite()));
+    s.steps += 1;
+    let err = peer::run(&s, &p).unwrap_err().to_string();
+    assert!(err.contains("train.steps"), "{err}");
+}
