@@ -141,10 +141,7 @@ pub struct AuditFile {
 impl AuditFile {
     /// Read and validate an audit file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = crate::config::read_text(path)?;
         let mut a: AuditFile = toml::from_str(&text).map_err(|e| Error::ConfigParse {
             path: path.to_path_buf(),
             message: e.to_string(),

@@ -153,6 +153,22 @@ impl Checker {
         }
     }
 
+    /// A t check of one summary metric over the seeds of `runs`, with their seeds.
+    fn per_seed_t(
+        &mut self,
+        runs: &[&FinishedRun],
+        name: &str,
+        statistic: &str,
+        key: &str,
+        dir: Direction,
+        threshold: f64,
+    ) -> (Vec<Check>, String) {
+        (
+            vec![self.t(name, statistic, &per_seed(runs, key), dir, threshold)],
+            seeds_of(runs),
+        )
+    }
+
     fn proportion(&mut self, name: &str, statistic: &str, k: u64, n: u64, dir: Direction, threshold: f64) -> Check {
         self.statistical += 1;
         let bound = stats::clopper_pearson(k, n, self.confidence, dir);
@@ -456,35 +472,29 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             seeds.push_str(&format!("; sweep {}", seeds_of(&sweep)));
             (vec![first, trend], seeds)
         }
-        "na.dense_features" => (
-            vec![c.t(
-                "share_on_span_m",
-                "median over neurons of |M^T w_i|^2/|w_i|^2",
-                &per_seed(&na, "sparse_share_median"),
-                AtMost,
-                th.get("share_max")?,
-            )],
-            seeds_of(&na),
+        "na.dense_features" => c.per_seed_t(
+            &na,
+            "share_on_span_m",
+            "median over neurons of |M^T w_i|^2/|w_i|^2",
+            "sparse_share_median",
+            AtMost,
+            th.get("share_max")?,
         ),
-        "na.regression_fails" => (
-            vec![c.t(
-                "probe_rel_mse",
-                "ridge probe test MSE / Var(y)",
-                &per_seed(&na, "probe_regression_rel_mse"),
-                AtLeast,
-                th.get("rel_mse_min")?,
-            )],
-            seeds_of(&na),
+        "na.regression_fails" => c.per_seed_t(
+            &na,
+            "probe_rel_mse",
+            "ridge probe test MSE / Var(y)",
+            "probe_regression_rel_mse",
+            AtLeast,
+            th.get("rel_mse_min")?,
         ),
-        "na.classification_fails" => (
-            vec![c.t(
-                "probe_accuracy",
-                "logistic probe test accuracy",
-                &per_seed(&na, "probe_classification_acc"),
-                AtMost,
-                th.get("acc_max")?,
-            )],
-            seeds_of(&na),
+        "na.classification_fails" => c.per_seed_t(
+            &na,
+            "probe_accuracy",
+            "logistic probe test accuracy",
+            "probe_classification_acc",
+            AtMost,
+            th.get("acc_max")?,
         ),
         "aug.sparse_decomposition" => {
             let share_min = th.get("share_min")?;

@@ -312,11 +312,7 @@ impl Config {
 
     /// Read and parse a TOML file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml_str(&text, path)
+        Self::from_toml_str(&read_text(path)?, path)
     }
 
     /// Validate every value and resolve the defaults of SPEC §1–§2.
@@ -468,6 +464,14 @@ impl Config {
             probe: pr.clone(),
         })
     }
+}
+
+/// The text of a configuration file (experiment, sweep or audit), with the path in the error.
+pub fn read_text(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Result<()> {

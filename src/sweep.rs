@@ -274,11 +274,7 @@ fn set_path(t: &mut toml::Table, key: &str, value: toml::Value) -> std::result::
 impl SweepSpec {
     /// Read and parse a sweep file.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_toml_str(&text, path)
+        Self::from_toml_str(&crate::config::read_text(path)?, path)
     }
 
     /// Parse a sweep file's text; `origin` names the file and anchors a relative `base`.

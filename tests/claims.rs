@@ -18,12 +18,18 @@ fn quick() -> &'static AuditReport {
         let a = AuditFile::from_file(path.as_ref()).expect("audit_quick.toml parses");
         let jobs = parallel::default_jobs();
         eprintln!("running the quick audit on {jobs} core(s); this takes several minutes");
-        audit::run_audit(a, jobs, |done, total| {
+        let report = audit::run_audit(a, jobs, |done, total| {
             if done % 10 == 0 || done == total {
                 eprintln!("  {done}/{total} simulations");
             }
         })
-        .expect("the quick audit runs")
+        .expect("the quick audit runs");
+        // Keep the evidence where a failing CI run can be read: claims.csv, runs.csv and
+        // evidence/<claim>.csv under the target folder.
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit_quick");
+        audit::write_audit(&dir, &report).expect("audit tables are written");
+        eprintln!("quick audit tables in {}", dir.display());
+        report
     })
 }
 

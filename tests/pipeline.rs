@@ -66,6 +66,15 @@ fn analytic_gradient_matches_central_differences_with_stopgrad() {
     let mut grad = Mat::zeros(m, d1);
     loss::accumulate_weight_grad(&mut grad, Accum::Replace, &ws.g, x1.as_ref(), 1.0);
 
+    // The trainer uses the fused loss-and-gate; it must give the same G as the two steps.
+    let mut fused = LossWorkspace::new(m, b);
+    loss::loss_and_gated_grad(f1.as_ref(), f2.as_ref(), tau, &mut fused);
+    for p in 0..b {
+        for i in 0..m {
+            assert_eq!(fused.g[(i, p)], ws.g[(i, p)], "fused gate differs at ({i}, {p})");
+        }
+    }
+
     let h = 1e-6;
     let (mut diff2, mut norm2) = (0.0f64, 0.0f64);
     for i in 0..m {
