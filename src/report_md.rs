@@ -128,7 +128,7 @@ fn claims_section(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Result<
             "| `{}` | {} | {} | {:.4} | {} {:.4} | {:.4} | {} | {} | {} |\n",
             r.id,
             r.section,
-            r.statistic,
+            r.statistic.replace('|', "\\|"),
             r.value,
             r.direction,
             r.threshold,

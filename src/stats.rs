@@ -73,9 +73,7 @@ pub fn binomial_p_value(k: u64, n: u64, p0: f64, dir: Direction) -> f64 {
         }
         // P(X ≤ k | p0) = 1 − I_{p0}(k + 1, n − k).
         Direction::AtMost => {
-            if k == n {
-                1.0
-            } else if p0 <= 0.0 {
+            if k == n || p0 <= 0.0 {
                 1.0
             } else if p0 >= 1.0 {
                 0.0

@@ -53,8 +53,8 @@ pub fn run(path: &Path, seeds: Option<usize>, jobs: Option<usize>, quiet: bool) 
 
 fn print_table(report: &AuditReport) {
     println!(
-        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} {}",
-        "claim", "section", "statistic", "", "threshold", "bound", "verdict", "expected"
+        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} expected",
+        "claim", "section", "statistic", "", "threshold", "bound", "verdict"
     );
     for r in &report.results {
         let p = &r.checks[0];
