@@ -313,6 +313,20 @@ fn loss_ratio(r: &FinishedRun) -> f64 {
     metric(r, "final_loss") / metric(r, "loss_at_chance")
 }
 
+/// (ln d, ln v) for every positive, finite value v of every data point (samples with z = 0
+/// have an infinite ratio and zero projections have no logarithm: both are left out).
+fn data_log_points(data: &[DataPoint], values: impl Fn(&DataPoint) -> &[f64]) -> (Vec<f64>, Vec<f64>) {
+    data.iter()
+        .flat_map(|p| {
+            let ln_d = (p.d as f64).ln();
+            values(p)
+                .iter()
+                .filter(|v| v.is_finite() && **v > 0.0)
+                .map(move |v| (ln_d, v.ln()))
+        })
+        .unzip()
+}
+
 /// (log d, log y) points of a series, one per run.
 fn log_points(runs: &[&FinishedRun], y: impl Fn(&FinishedRun) -> f64) -> (Vec<f64>, Vec<f64>) {
     runs.iter()
@@ -340,16 +354,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 AtLeast,
                 th.get("frac_min")?,
             );
-            let (x, y): (Vec<f64>, Vec<f64>) = ev
-                .data
-                .iter()
-                .flat_map(|p| {
-                    p.ratio
-                        .iter()
-                        .filter(|r| r.is_finite())
-                        .map(move |r| ((p.d as f64).ln(), r.ln()))
-                })
-                .unzip();
+            let (x, y) = data_log_points(&ev.data, |p| &p.ratio);
             let trend = c.slope(
                 "ratio_grows",
                 "log |xi|^2/|Mz|^2 of every sample with z != 0 against log d",
@@ -381,16 +386,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 AtLeast,
                 th.get("frac_min")?,
             );
-            let (x, y): (Vec<f64>, Vec<f64>) = ev
-                .data
-                .iter()
-                .flat_map(|p| {
-                    p.noise_proj
-                        .iter()
-                        .filter(|v| **v > 0.0)
-                        .map(move |v| ((p.d as f64).ln(), v.ln()))
-                })
-                .unzip();
+            let (x, y) = data_log_points(&ev.data, |p| &p.noise_proj);
             let trend = c.slope(
                 "noise_projection_shrinks",
                 "log |<xi, M_j>| of every (sample, atom) pair against log d",
