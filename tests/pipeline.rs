@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::path::Path;
-
 use decouple::config::Config;
 use decouple::experiment::{self, Silent};
 use decouple::loss::{self, LossWorkspace};
@@ -109,17 +107,9 @@ fn same_config_and_seed_give_byte_identical_tables() {
         let b = std::fs::read(dir.path().join("b").join(f)).unwrap();
         assert!(a == b, "{f} differs between identical runs");
     }
-    let strip = |p: &Path| -> String {
-        std::fs::read_to_string(p)
-            .unwrap()
-            .lines()
-            .filter(|l| !l.starts_with("wall_seconds"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
     assert_eq!(
-        strip(&dir.path().join("a/summary.csv")),
-        strip(&dir.path().join("b/summary.csv"))
+        common::summary_without_wall_time(&dir.path().join("a/summary.csv")),
+        common::summary_without_wall_time(&dir.path().join("b/summary.csv"))
     );
 }
 

@@ -15,15 +15,6 @@ fn run(cfg: &Path, out: &Path, extra: &[&str]) {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
 }
 
-fn without_wall_time(p: &Path) -> String {
-    std::fs::read_to_string(p)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with("wall_seconds"))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
 #[test]
 fn two_jobs_give_the_same_tables_as_one_job_and_as_single_runs() {
     let dir = tempfile::tempdir().unwrap();
@@ -45,8 +36,8 @@ fn two_jobs_give_the_same_tables_as_one_job_and_as_single_runs() {
             assert!(a == b, "seed {seed}: {f} differs between --jobs 1 and --jobs 2");
         }
         assert_eq!(
-            without_wall_time(&one.join(&sub).join("summary.csv")),
-            without_wall_time(&two.join(&sub).join("summary.csv"))
+            common::summary_without_wall_time(&one.join(&sub).join("summary.csv")),
+            common::summary_without_wall_time(&two.join(&sub).join("summary.csv"))
         );
     }
     // With K = 1 the layout is OUT/<name>/, and seed 12 of the multi-seed run is that run.

@@ -42,3 +42,14 @@ pub fn settings(text: &str) -> Settings {
         .check()
         .unwrap()
 }
+
+/// A summary.csv's text without its `wall_seconds` row (the one value that is not
+/// deterministic).
+pub fn summary_without_wall_time(p: &Path) -> String {
+    std::fs::read_to_string(p)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.starts_with("wall_seconds"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
