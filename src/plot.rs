@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -231,6 +232,16 @@ fn line_panel(
         .y_desc(title)
         .draw()
         .map_err(|e| perr(out, e))?;
+    lines_with_legend(&mut chart, series, out)
+}
+
+/// Draw each series as a line in its palette colour (non-finite points left out) and the
+/// legend box in the upper right.
+fn lines_with_legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    series: &[(String, Vec<(f64, f64)>)],
+    out: &Path,
+) -> Result<()> {
     for (k, (label, pts)) in series.iter().enumerate() {
         let c = PALETTE[k % PALETTE.len()];
         chart
@@ -322,21 +333,7 @@ pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()>
             .y_desc("fraction of neurons")
             .draw()
             .map_err(|e| perr(out, e))?;
-        for (k, (label, pts)) in series.iter().enumerate() {
-            let c = PALETTE[k % PALETTE.len()];
-            chart
-                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))
-                .map_err(|e| perr(out, e))?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-        }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK)
-            .position(SeriesLabelPosition::UpperRight)
-            .draw()
-            .map_err(|e| perr(out, e))?;
+        lines_with_legend(&mut chart, &series, out)?;
         root.present().map_err(|e| perr(out, e))?;
     }
     save(out, svg)
