@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the bare faer products of one SGD step (via
-//! `decouple::linalg::gemm`, single-threaded): the lower bound the step should approach.
+//! `decouple::sim::linalg::gemm`, single-threaded): the lower bound the step should approach.
 //! Throughput `Elements` = FLOPs (criterion's "elem/s" reads as FLOP/s).
 //!
 //!   cargo bench --bench gemm
@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
-use decouple::perf::{GemmBound, SIZES};
+use decouple::sim::perf::{GemmBound, SIZES};
 
 fn bench_gemm(c: &mut Criterion) {
     faer::set_global_parallelism(faer::Par::Seq);

@@ -1,5 +1,5 @@
 //! Criterion benchmarks of the SGD step (issue #5): one full step and its phases, at the
-//! three sizes of `decouple::perf`. Throughput is reported as `Elements`, which here means
+//! three sizes of `decouple::sim::perf`. Throughput is reported as `Elements`, which here means
 //! FLOPs of the phase's matrix products (so criterion's "elem/s" reads as FLOP/s); for the
 //! sampling and mask phases, which do no products, it is the number of input coordinates
 //! d1·B drawn or masked ("elem/s" = coordinates per second).
@@ -14,11 +14,11 @@ use std::time::Duration;
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
 use faer::Mat;
 
-use decouple::augment;
-use decouple::data::SparseCodes;
-use decouple::perf::{Size, SIZES};
-use decouple::rng::{stream, Purpose};
-use decouple::trainer::Trainer;
+use decouple::sim::augment;
+use decouple::sim::data::SparseCodes;
+use decouple::sim::perf::{Size, SIZES};
+use decouple::sim::rng::{stream, Purpose};
+use decouple::sim::train::solver::Trainer;
 
 fn config(c: &mut Criterion, size: Size) -> BenchmarkGroup<'_, criterion::measurement::WallTime> {
     let mut g = c.benchmark_group(format!("step/{}", size.name));

@@ -8,8 +8,8 @@
 
 use std::time::Instant;
 
-use decouple::perf::{GemmBound, Size};
-use decouple::trainer::Trainer;
+use decouple::sim::perf::{GemmBound, Size};
+use decouple::sim::train::solver::Trainer;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();

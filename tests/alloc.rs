@@ -12,8 +12,8 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use decouple::perf;
-use decouple::trainer::Trainer;
+use decouple::sim::perf;
+use decouple::sim::train::solver::Trainer;
 
 struct Counting;
 

@@ -74,7 +74,7 @@ macro_rules! claim_tests {
         #[test]
         fn every_registered_claim_has_a_test() {
             let tested = [$($id),*];
-            for c in decouple::claims::CLAIMS {
+            for c in decouple::audit::claims::CLAIMS {
                 assert!(tested.contains(&c.id), "claim {} has no test", c.id);
             }
         }

@@ -4,12 +4,12 @@
 mod common;
 
 use decouple::config::Config;
-use decouple::experiment::{self, Silent};
-use decouple::loss::{self, LossWorkspace};
-use decouple::network::Network;
-use decouple::rng::{stream, Purpose};
-use decouple::trainer::Trainer;
-use decouple::{report, Error};
+use decouple::sim::loss::{self, LossWorkspace};
+use decouple::sim::network::Network;
+use decouple::sim::rng::{stream, Purpose};
+use decouple::sim::train::executor::{self, Silent};
+use decouple::sim::train::solver::Trainer;
+use decouple::{io, Error};
 use faer::{Accum, Mat};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -99,8 +99,8 @@ fn same_config_and_seed_give_byte_identical_tables() {
     let s = common::settings(&common::small_config("random_mask"));
     let dir = tempfile::tempdir().unwrap();
     for run in ["a", "b"] {
-        let out = experiment::run(&s, &mut Silent).unwrap();
-        report::write_run(&dir.path().join(run), &out, None).unwrap();
+        let out = executor::run(&s, &mut Silent).unwrap();
+        io::write_run(&dir.path().join(run), &out, None).unwrap();
     }
     for f in ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv"] {
         let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
@@ -119,8 +119,8 @@ fn the_two_arms_share_dictionary_init_and_data() {
     let n = Trainer::new(&common::settings(&common::small_config("none")));
     assert!(a.model().dict.matrix() == n.model().dict.matrix());
     assert_eq!(a.network(), n.network());
-    let ea = experiment::eval_batch(&a);
-    let en = experiment::eval_batch(&n);
+    let ea = executor::eval_batch(&a);
+    let en = executor::eval_batch(&n);
     assert!(ea.x == en.x);
     // A different seed changes all of them.
     let mut other = common::settings(&common::small_config("none"));
@@ -133,7 +133,7 @@ fn the_two_arms_share_dictionary_init_and_data() {
 fn divergence_stops_the_run_naming_the_step() {
     let text = common::small_config("none").replace("lr = 1.0", "lr = 1e300");
     let s = common::settings(&text);
-    match experiment::run(&s, &mut Silent) {
+    match executor::run(&s, &mut Silent) {
         Err(Error::Diverged { step, .. }) => assert!((1..=40).contains(&step), "step {step}"),
         other => panic!("expected divergence, got {:?}", other.map(|o| o.final_loss)),
     }
@@ -190,8 +190,8 @@ fn cli_reports_bad_input_clearly_and_writes_nothing() {
 fn atomic_write_leaves_only_the_complete_file() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("sub/table.csv");
-    report::write_atomic(&p, b"a,b\n1,2\n").unwrap();
-    report::write_atomic(&p, b"a,b\n3,4\n").unwrap();
+    io::write_atomic(&p, b"a,b\n1,2\n").unwrap();
+    io::write_atomic(&p, b"a,b\n3,4\n").unwrap();
     assert_eq!(std::fs::read_to_string(&p).unwrap(), "a,b\n3,4\n");
     let names: Vec<_> = std::fs::read_dir(dir.path().join("sub"))
         .unwrap()
@@ -200,7 +200,7 @@ fn atomic_write_leaves_only_the_complete_file() {
     assert_eq!(names.len(), 1, "temporary files left behind: {names:?}");
     // A folder that cannot be created gives an error naming the path.
     let blocked = dir.path().join("sub/table.csv/inner.csv");
-    let err = report::write_atomic(&blocked, b"x").unwrap_err().to_string();
+    let err = io::write_atomic(&blocked, b"x").unwrap_err().to_string();
     assert!(err.contains("inner.csv"), "{err}");
 }
 

@@ -2,12 +2,12 @@
 
 use std::path::{Path, PathBuf};
 
-use decouple::experiment::{self, Silent};
-use decouple::peer;
-use decouple::plot;
-use decouple::report;
-use decouple::rng::{stream, Purpose};
-use decouple::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
+use decouple::io;
+use decouple::report::figures;
+use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
+use decouple::sim::rng::{stream, Purpose};
+use decouple::sim::train::executor::{self, Silent};
+use decouple::sim::train::peer;
 use faer::Mat;
 use rand_distr::{Distribution, StandardNormal};
 
@@ -183,24 +183,24 @@ fn plots_write_nonempty_svgs() {
     let tasks = s.tasks().unwrap();
     let mut runs = Vec::new();
     for (label, t) in [("none", &tasks[0]), ("random_mask", &tasks[2])] {
-        let out = experiment::run(&t.settings, &mut Silent).unwrap();
+        let out = executor::run(&t.settings, &mut Silent).unwrap();
         let dir = tmp.path().join(label);
-        report::write_run(&dir, &out, None).unwrap();
+        io::write_run(&dir, &out, None).unwrap();
         runs.push((label.to_string(), dir));
     }
     let figs = tmp.path().join("figs");
-    let mut files = plot::plot_run(&runs[1].1, &figs).unwrap();
+    let mut files = figures::plot_run(&runs[1].1, &figs).unwrap();
     let pair = figs.join("pair_heatmap.svg");
-    plot::heatmap(&runs, &pair).unwrap();
+    figures::heatmap(&runs, &pair).unwrap();
     files.push(pair);
     let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), |_, _| {}).unwrap();
     let table = SweepTable::read(&o.dir).unwrap();
     let f = figs.join("sweep.svg");
-    plot::sweep_vs_d(
+    figures::sweep_vs_d(
         &table,
         "augmentation.kind",
         "model.d",
-        &decouple::scaling::SCALING_METRICS,
+        &decouple::report::scaling::SCALING_METRICS,
         &f,
     )
     .unwrap();
@@ -209,7 +209,7 @@ fn plots_write_nonempty_svgs() {
         let text = std::fs::read_to_string(&f).unwrap();
         assert!(text.len() > 1000 && text.contains("<svg"), "{}", f.display());
     }
-    let err = plot::plot_run(tmp.path(), &figs).unwrap_err().to_string();
+    let err = figures::plot_run(tmp.path(), &figs).unwrap_err().to_string();
     assert!(err.contains("alpha.csv"), "{err}");
 }
 

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
+use decouple::audit::scale::Scale;
 use decouple::audit::{self, AuditFile, AuditReport};
 use decouple::parallel;
-use decouple::scale::Scale;
 
 use super::progress;
 

@@ -17,7 +17,7 @@ pub struct MergeArgs {
 
 /// Run it.
 pub fn main(args: &MergeArgs) -> Result<()> {
-    let dir = decouple::sweep::merge(&args.dirs, &args.out)?;
+    let dir = decouple::report::sweep::merge(&args.dirs, &args.out)?;
     println!("merged {} folders -> {}", args.dirs.len(), dir.display());
     Ok(())
 }

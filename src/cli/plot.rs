@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use decouple::plot;
-use decouple::scaling::SCALING_METRICS;
-use decouple::sweep::SweepTable;
+use decouple::report::figures;
+use decouple::report::scaling::SCALING_METRICS;
+use decouple::report::sweep::SweepTable;
 
 /// Arguments of `decouple plot`.
 #[derive(clap::Args)]
@@ -28,11 +28,11 @@ pub fn main(args: &PlotArgs) -> Result<()> {
             bail!("{}: a sweep plot needs a `model.d` axis", args.dir.display());
         }
         let f = out.join("sweep_vs_d.svg");
-        plot::sweep_vs_d(&table, "augmentation.kind", "model.d", &SCALING_METRICS, &f)?;
+        figures::sweep_vs_d(&table, "augmentation.kind", "model.d", &SCALING_METRICS, &f)?;
         println!("{}", f.display());
         return Ok(());
     }
-    for f in plot::plot_run(&args.dir, &out)? {
+    for f in figures::plot_run(&args.dir, &out)? {
         println!("{}", f.display());
     }
     Ok(())

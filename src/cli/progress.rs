@@ -2,7 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use decouple::experiment::{LogRow, Observer};
+use decouple::sim::train::executor::{LogRow, Observer};
 
 /// A bar counting `unit`s, drawn on stderr unless `quiet`.
 pub fn bar(total: usize, quiet: bool, label: &str, unit: &str) -> ProgressBar {

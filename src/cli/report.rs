@@ -6,9 +6,9 @@ use std::time::Instant;
 
 use anyhow::Result;
 
-use decouple::report::write_atomic;
-use decouple::report_md;
-use decouple::scale::Scale;
+use decouple::audit::scale::Scale;
+use decouple::io::write_atomic;
+use decouple::report;
 
 /// Arguments of `decouple report`.
 #[derive(clap::Args)]
@@ -30,10 +30,10 @@ pub struct ReportArgs {
 /// Run it.
 pub fn main(args: &ReportArgs) -> Result<()> {
     let start = Instant::now();
-    report_md::check_experiments()?;
+    report::check_experiments()?;
     let jobs = args.jobs.unwrap_or_else(decouple::parallel::default_jobs);
-    let sections = report_md::report_sections(args.scale, &args.out, jobs, args.quiet)?;
-    let md = report_md::render(args.scale, &sections, start.elapsed().as_secs_f64());
+    let sections = report::report_sections(args.scale, &args.out, jobs, args.quiet)?;
+    let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64());
     let path = args.out.join("REPORT.md");
     write_atomic(&path, md.as_bytes())?;
     println!("{} ({:.0} s)", path.display(), start.elapsed().as_secs_f64());

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use decouple::config::{Config, Settings};
-use decouple::experiment::{self, RunOutput, Silent};
-use decouple::{parallel, report};
+use decouple::sim::train::executor::{self, RunOutput, Silent};
+use decouple::{io, parallel};
 
 use super::progress::{self, TrainProgress};
 
@@ -63,10 +63,10 @@ fn command_line() -> String {
 
 fn run_one(settings: &Settings, out: &Path, quiet: bool) -> Result<()> {
     let mut progress = TrainProgress::new(settings.steps, quiet, &settings.name);
-    let output = experiment::run(settings, &mut progress)?;
+    let output = executor::run(settings, &mut progress)?;
     progress.bar.finish_and_clear();
     let dir = out.join(&settings.name);
-    report::write_run(&dir, &output, Some(command_line()))?;
+    io::write_run(&dir, &output, Some(command_line()))?;
     print_summary(&output, &dir);
     Ok(())
 }
@@ -78,7 +78,7 @@ fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()
     let results = parallel::map(
         all,
         jobs,
-        |s| experiment::run(s, &mut Silent),
+        |s| executor::run(s, &mut Silent),
         |done| bar.set_position(done as u64),
     );
     bar.finish_and_clear();
@@ -88,7 +88,7 @@ fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()
         let dir = out.join(name).join(format!("seed_{}", s.seed));
         match r {
             Ok(output) => {
-                report::write_run(&dir, &output, Some(command.clone()))?;
+                io::write_run(&dir, &output, Some(command.clone()))?;
                 print_seed_line(&output, &dir);
             }
             Err(e) => {

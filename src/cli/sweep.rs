@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use decouple::sweep::{self, Shard, SweepOptions, SweepSpec};
+use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec};
 
 use super::progress::bar;
 

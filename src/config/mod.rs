@@ -17,7 +17,7 @@ use crate::error::{Error, Result};
 pub struct Config {
     /// Experiment name: the output folder is `<out>/<name>/`.
     pub name: String,
-    /// Master seed; every random stream is derived from it (see [`crate::rng`]).
+    /// Master seed; every random stream is derived from it (see [`crate::sim::rng`]).
     #[serde(default = "default_seed")]
     pub seed: u64,
     /// The sparse coding model (seed §2.1).
@@ -490,7 +490,7 @@ impl Settings {
     /// Per-coordinate noise std s of the inputs the network is trained on, for the bias
     /// rule: σ_ξ for clean x, √2·σ_ξ for RandomMask views (E[(2 D_kk ξ_k)²] = 2σ_ξ², SPEC §2).
     pub fn train_noise_std(&self) -> f64 {
-        self.sigma_xi * crate::augment::from_config(&self.augmentation, self.sigma_xi).noise_std_factor()
+        self.sigma_xi * crate::sim::augment::from_config(&self.augmentation, self.sigma_xi).noise_std_factor()
     }
 }
 

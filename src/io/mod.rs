@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::experiment::RunOutput;
+use crate::sim::train::executor::RunOutput;
 
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -43,8 +43,8 @@ pub fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     })
 }
 
-/// `metrics.csv`: `step,loss` then the fields of [`crate::metrics::FeatureSummary`].
-pub fn log_bytes(rows: &[crate::experiment::LogRow]) -> Result<Vec<u8>> {
+/// `metrics.csv`: `step,loss` then the fields of [`crate::sim::metrics::FeatureSummary`].
+pub fn log_bytes(rows: &[crate::sim::train::executor::LogRow]) -> Result<Vec<u8>> {
     let summaries: Vec<_> = rows.iter().map(|r| r.features.clone()).collect();
     let inner = String::from_utf8(csv_bytes(&summaries)?).expect("CSV of numbers is UTF-8");
     let mut out = String::new();

@@ -246,7 +246,7 @@ pub fn from_config(cfg: &AugmentationSettings, sigma_xi: f64) -> Box<dyn Augment
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::{stream, Purpose};
+    use crate::sim::rng::{stream, Purpose};
 
     fn x() -> Mat<f64> {
         Mat::from_fn(130, 3, |i, j| (i as f64 + 1.0) * (j as f64 - 0.5))

@@ -11,8 +11,8 @@ use faer::{Accum, Mat};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Config, Settings};
-use crate::linalg::gemm;
-use crate::rng::{self, Purpose};
+use crate::sim::linalg::gemm;
+use crate::sim::rng::{self, Purpose};
 
 /// A problem size: latent dimension d, ambient d1, neurons m, batch B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

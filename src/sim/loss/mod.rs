@@ -6,7 +6,7 @@
 //! holds F2 fixed, so ∂L/∂F1 = (F2 Pᵀ − F2)/B with P the row-softmax of S/τ (τ cancels),
 //! and ∇_W L = (∂L/∂F1 ∘ 1[|U1| > b]) X⁺ᵀ with b held fixed (it is set by a rule).
 
-use crate::linalg::gemm;
+use crate::sim::linalg::gemm;
 use faer::{Accum, Mat, MatRef};
 
 /// Scratch memory of one loss evaluation, reused across steps.
@@ -39,7 +39,7 @@ pub fn loss_and_feature_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64,
 
 /// As [`loss_and_feature_grad`], with ∂L/∂F1 multiplied by the threshold's derivative
 /// 1[|U1| > b] in the same pass. The gate is read from `f1` itself: the soft threshold is
-/// nonzero exactly where |u| > b (see [`crate::network::soft_threshold`]), so the result
+/// nonzero exactly where |u| > b (see [`crate::sim::network::soft_threshold`]), so the result
 /// equals `loss_and_feature_grad` followed by [`gate_by_threshold`].
 pub fn loss_and_gated_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64, ws: &mut LossWorkspace) -> f64 {
     loss_and_grad(f1, f2, tau, true, ws)

@@ -6,9 +6,9 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::audit::{DataSpec, DecouplingSpec};
-use crate::data::{Dictionary, SparseCoding};
-use crate::linalg::gemm;
-use crate::rng::{self, Purpose};
+use crate::sim::data::{Dictionary, SparseCoding};
+use crate::sim::linalg::gemm;
+use crate::sim::rng::{self, Purpose};
 
 /// What one value of d showed about the data model.
 #[derive(Debug, Clone)]

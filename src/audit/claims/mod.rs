@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditFile, ClaimSpec, FinishedRun, Series, Verdict};
 use crate::error::{Error, Result};
-use crate::montecarlo::{DataPoint, DecouplingEvidence, McEstimate};
+use crate::sim::sampling::{DataPoint, DecouplingEvidence, McEstimate};
 use crate::stats::{self, Direction};
 
 /// A claim of the seed.
@@ -586,7 +586,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 let s = &r.plan.settings;
                 let width = (s.d as f64).powf(th.get("window_exponent")?);
                 let log = &r.output.log;
-                let holds = |row: &crate::experiment::LogRow| {
+                let holds = |row: &crate::sim::train::executor::LogRow| {
                     row.features.align_median > align_min && row.features.atoms_covered == s.d
                 };
                 match log.iter().find(|row| holds(row)) {

@@ -4,17 +4,19 @@
 //! figures SVG, and each section names the command that regenerates it and the runs behind
 //! it.
 
+pub mod figures;
+pub mod scaling;
+pub mod sweep;
+
 use std::path::{Path, PathBuf};
 
+use self::sweep::{RunRecord, SweepOptions, SweepSpec, SweepTable};
+use crate::audit::scale::Scale;
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
+use crate::io::write_atomic;
 use crate::parallel;
-use crate::peer;
-use crate::plot;
-use crate::report::write_atomic;
-use crate::scale::Scale;
-use crate::scaling;
-use crate::sweep::{self, RunRecord, SweepOptions, SweepSpec, SweepTable};
+use crate::sim::train::peer;
 
 /// One section of the report.
 #[derive(Debug, Clone)]
@@ -194,7 +196,7 @@ fn scaling_section(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Result
     write_atomic(&out.join("scaling_table.csv"), csv_t.as_bytes())?;
     write_atomic(&out.join("scaling_slopes.csv"), csv_s.as_bytes())?;
     let fig = out.join("figures").join("scaling_vs_d.svg");
-    plot::sweep_vs_d(&table, "augmentation.kind", "model.d", &scaling::SCALING_METRICS, &fig)?;
+    figures::sweep_vs_d(&table, "augmentation.kind", "model.d", &scaling::SCALING_METRICS, &fig)?;
     let s0 = spec.resolve(&first[0], 1)?;
     let markdown = format!(
         "Sweep `experiments/{file}`: d over {ds:?}, d1 and m proportional to d (see the file), \
@@ -393,9 +395,9 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
         ),
         ("no augmentation".to_string(), dir.join("runs").join(&group(1)[0].hash)),
     ];
-    plot::heatmap(&pair, &figs.join("heatmap_random_mask_vs_none.svg"))?;
-    plot::curves(&pair, &figs.join("curves_random_mask_vs_none.svg"))?;
-    plot::alignment_histogram(&pair, &figs.join("alignment_hist_random_mask_vs_none.svg"))?;
+    figures::heatmap(&pair, &figs.join("heatmap_random_mask_vs_none.svg"))?;
+    figures::curves(&pair, &figs.join("curves_random_mask_vs_none.svg"))?;
+    figures::alignment_histogram(&pair, &figs.join("alignment_hist_random_mask_vs_none.svg"))?;
     let runs_md = format!(
         "The baseline (RandomMask) and no-augmentation runs of the ablation table, seed {seed} \
          (d = {d}, d1 = {d1}, m = {m}, T = {t}).\n\n\

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::plot::cell_stats;
-use crate::sweep::{t_quantile_975, SweepTable};
+use crate::report::figures::cell_stats;
+use crate::report::sweep::{t_quantile_975, SweepTable};
 
 /// The metrics of the scaling table: sweep key, short label.
 pub const SCALING_METRICS: [(&str, &str); 8] = [

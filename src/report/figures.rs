@@ -22,8 +22,8 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use crate::error::{Error, Result};
-use crate::report::write_atomic;
-use crate::sweep::{mean_ci95, SweepTable};
+use crate::io::write_atomic;
+use crate::report::sweep::{mean_ci95, SweepTable};
 
 /// Line colours of the arms / runs, in order.
 pub const PALETTE: [RGBColor; 6] = [

@@ -5,7 +5,7 @@
 //! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
 //! seed §2.5's "manually updated using w").
 
-use crate::linalg::gemm;
+use crate::sim::linalg::gemm;
 use faer::{Accum, Mat, MatMut, MatRef};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -142,7 +142,7 @@ mod tests {
             50,
             d1,
             1.0 / (d1 as f64).sqrt(),
-            &mut crate::rng::stream(1, crate::rng::Purpose::Init),
+            &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Init),
         );
         for n in net.row_norms() {
             assert!((n - 1.0).abs() < 0.25, "{n}");

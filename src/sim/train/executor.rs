@@ -6,13 +6,13 @@ use std::time::Instant;
 use faer::Mat;
 
 use crate::config::Settings;
-use crate::data::Batch;
 use crate::error::Result;
-use crate::metrics::{self, FeatureReport, FeatureSummary, NeuronRow};
-use crate::network::Network;
-use crate::probes::{self, ProbeData, ProbeRow};
-use crate::rng::{self, Purpose};
-use crate::trainer::Trainer;
+use crate::sim::data::Batch;
+use crate::sim::metrics::{self, FeatureReport, FeatureSummary, NeuronRow};
+use crate::sim::network::Network;
+use crate::sim::probes::{self, ProbeData, ProbeRow};
+use crate::sim::rng::{self, Purpose};
+use crate::sim::train::solver::Trainer;
 
 /// One row of `metrics.csv`: the step, the loss and the feature summary.
 #[derive(Debug, Clone, PartialEq)]

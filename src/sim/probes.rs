@@ -9,7 +9,7 @@
 //! label and are dropped from train and test; their count is reported); reported as test
 //! accuracy. The same probes run on raw x, the oracle z and the untrained network.
 
-use crate::linalg::gemm;
+use crate::sim::linalg::gemm;
 use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Side};
 use rand::Rng;
@@ -17,8 +17,8 @@ use rand_distr::{Distribution, StandardNormal};
 use serde::Serialize;
 
 use crate::config::ProbeConfig;
-use crate::data::{Batch, SparseCoding};
 use crate::error::{Error, Result};
+use crate::sim::data::{Batch, SparseCoding};
 
 /// Newton's method forms a (k+1)² Hessian; above this many features the logistic probe is
 /// skipped (reported as NaN with a note) rather than run for minutes.
@@ -136,7 +136,7 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
             context: "ridge probe (primal)",
         })?;
         let beta = llt.solve(&rhs);
-        crate::linalg::clear_upper_avx_state();
+        crate::sim::linalg::clear_upper_avx_state();
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
     } else {
         let mut g = Mat::<f64>::zeros(n, n);
@@ -148,7 +148,7 @@ fn ridge_solve(a: MatRef<'_, f64>, y: &[f64], lambda: f64) -> Result<Vec<f64>> {
             context: "ridge probe (dual)",
         })?;
         let c = llt.solve(&yv);
-        crate::linalg::clear_upper_avx_state();
+        crate::sim::linalg::clear_upper_avx_state();
         let mut beta = Mat::<f64>::zeros(k, 1);
         gemm(beta.as_mut(), Accum::Replace, a.transpose(), c.as_ref(), 1.0);
         Ok((0..k).map(|i| beta[(i, 0)]).collect())
@@ -272,7 +272,7 @@ fn logistic_fit(a: MatRef<'_, f64>, y: &[f64], l2: f64) -> Result<(Vec<f64>, boo
             context: "logistic probe (Newton)",
         })?;
         let step = llt.solve(&grad);
-        crate::linalg::clear_upper_avx_state();
+        crate::sim::linalg::clear_upper_avx_state();
         let mut t = 1.0;
         loop {
             let cand: Vec<f64> = (0..=k).map(|f| theta[f] - t * step[(f, 0)]).collect();
@@ -385,8 +385,8 @@ pub fn probe_features(
 mod tests {
     use super::*;
     use crate::config::ProbeConfig;
-    use crate::data::Dictionary;
-    use crate::rng::{stream, Purpose};
+    use crate::sim::data::Dictionary;
+    use crate::sim::rng::{stream, Purpose};
 
     #[test]
     fn oracle_z_is_solved_and_pure_noise_is_not() {

@@ -9,7 +9,7 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{CodeKind, DictionaryKind, Settings};
-use crate::rng::{self, Purpose};
+use crate::sim::rng::{self, Purpose};
 
 /// The dictionary M ∈ R^{d1×d}, column-orthonormal.
 #[derive(Debug, Clone)]
@@ -294,7 +294,7 @@ impl SparseCoding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::gemm;
+    use crate::sim::linalg::gemm;
     use faer::Accum;
 
     #[test]

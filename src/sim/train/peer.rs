@@ -23,14 +23,14 @@ use faer::{Accum, Mat, MatRef};
 use rand::RngExt;
 use serde::{Deserialize, Serialize};
 
-use crate::augment;
 use crate::config::{Config, Settings};
-use crate::data::SparseCoding;
 use crate::error::{Error, Result};
-use crate::linalg::gemm;
-use crate::metrics::{self, FeatureReport};
-use crate::network::{soft_threshold, Network};
-use crate::rng::{self, Purpose};
+use crate::sim::augment;
+use crate::sim::data::SparseCoding;
+use crate::sim::linalg::gemm;
+use crate::sim::metrics::{self, FeatureReport};
+use crate::sim::network::{soft_threshold, Network};
+use crate::sim::rng::{self, Purpose};
 
 /// The `[peer]` table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -1,10 +1,13 @@
 //! The audit's plan and evidence: which simulations and samples each claim needs, run
-//! side by side on the cores, collected for [`crate::claims`] to judge.
+//! side by side on the cores, collected for [`crate::audit::claims`] to judge.
 //!
 //! An audit file (`experiments/audit_quick.toml`, `experiments/audit_full.toml`) names the
 //! experiment files the runs start from, the seeds, the sweeps over d, the Monte Carlo
 //! sizes, and, per claim, the expected verdict and the thresholds (each with a comment
 //! saying why that number stands for the asymptotic statement). No threshold is in code.
+
+pub mod claims;
+pub mod scale;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -13,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::{Error, Result};
-use crate::experiment::{self, RunOutput, Silent};
 use crate::parallel;
+use crate::sim::train::executor::{self, RunOutput, Silent};
 
 /// The expected verdict of a claim, as recorded in the audit file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -324,7 +327,7 @@ pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) +
     let outputs = parallel::map(
         &order,
         jobs,
-        |&k| experiment::run(&planned[k].settings, &mut Silent),
+        |&k| executor::run(&planned[k].settings, &mut Silent),
         progress,
     );
     let mut slots: Vec<Option<RunOutput>> = vec![None; planned.len()];
@@ -346,14 +349,14 @@ pub struct AuditReport {
     /// The audit file.
     pub audit: AuditFile,
     /// Verdicts, in registry order.
-    pub results: Vec<crate::claims::ClaimResult>,
+    pub results: Vec<crate::audit::claims::ClaimResult>,
     /// The evidence.
-    pub evidence: crate::claims::Evidence,
+    pub evidence: crate::audit::claims::Evidence,
 }
 
 impl AuditReport {
     /// Claims whose verdict differs from the audit file's expectation.
-    pub fn unexpected(&self) -> Vec<&crate::claims::ClaimResult> {
+    pub fn unexpected(&self) -> Vec<&crate::audit::claims::ClaimResult> {
         self.results.iter().filter(|r| r.verdict != r.expected).collect()
     }
 }
@@ -366,10 +369,10 @@ pub fn run_audit(audit: AuditFile, jobs: usize, progress: impl Fn(usize, usize) 
     let total = planned.len();
     let runs = run_all(planned, jobs, |done| progress(done, total))?;
     let seed = audit.seeds[0];
-    let data = crate::montecarlo::data_points(&audit.data, seed);
-    let decoupling = crate::montecarlo::decoupling(&audit.decoupling, seed);
-    let evidence = crate::claims::Evidence { runs, data, decoupling };
-    let results = crate::claims::evaluate(&audit, &evidence)?;
+    let data = crate::sim::sampling::data_points(&audit.data, seed);
+    let decoupling = crate::sim::sampling::decoupling(&audit.decoupling, seed);
+    let evidence = crate::audit::claims::Evidence { runs, data, decoupling };
+    let results = crate::audit::claims::evaluate(&audit, &evidence)?;
     Ok(AuditReport {
         audit,
         results,
@@ -490,7 +493,7 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
 /// Write `claims.csv`, `evidence/<id>.csv` (one per claim: its checks) and `runs.csv`
 /// (every simulation's summary) into `dir`. Deterministic: no timings.
 pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
-    use crate::report::{csv_bytes, write_atomic};
+    use crate::io::{csv_bytes, write_atomic};
     let claims = csv_bytes(&claim_rows(report))?;
     let mut evidence = Vec::new();
     for r in &report.results {
@@ -512,7 +515,7 @@ pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
 /// (§3.1 theorem), `table_corollary_no_aug.csv` (§3.1 probes), `table_theorem_aug.csv` (§3.2
 /// theorem), `table_corollary_aug.csv` (§3.2 probes) and `claims.csv`. Deterministic.
 pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathBuf>> {
-    use crate::report::write_atomic;
+    use crate::io::write_atomic;
     let mut written = Vec::new();
     let mut put = |name: &str, bytes: Vec<u8>| -> Result<()> {
         let p = dir.join(name);
@@ -541,11 +544,11 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
             p.d.to_string(),
             p.d1.to_string(),
             p.ratio.len().to_string(),
-            crate::metrics::median(&finite).to_string(),
+            crate::sim::metrics::median(&finite).to_string(),
             (1.0 - finite.len() as f64 / p.ratio.len() as f64).to_string(),
             p.min_signal_corr.to_string(),
-            crate::metrics::quantile_sorted(&proj, 0.5).to_string(),
-            crate::metrics::quantile_sorted(&proj, 0.99).to_string(),
+            crate::sim::metrics::quantile_sorted(&proj, 0.5).to_string(),
+            crate::sim::metrics::quantile_sorted(&proj, 0.99).to_string(),
             ((p.d as f64).ln() / p.d as f64).sqrt().to_string(),
         ])?;
     }
@@ -652,7 +655,7 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
         }
         put(name, finish(w)?)?;
     }
-    put("claims.csv", crate::report::csv_bytes(&claim_rows(report))?)?;
+    put("claims.csv", crate::io::csv_bytes(&claim_rows(report))?)?;
     Ok(written)
 }
 

@@ -59,9 +59,9 @@ use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
-use crate::experiment::{self, LogRow, RunOutput, Silent};
+use crate::io::{self, write_atomic};
 use crate::parallel;
-use crate::report::{self, write_atomic};
+use crate::sim::train::executor::{self, LogRow, RunOutput, Silent};
 
 /// Alignment threshold of the `steps_to_align` metric.
 pub const ALIGN_THRESHOLD: f64 = 0.5;
@@ -555,9 +555,9 @@ fn load_record(dir: &Path, hash: &str) -> Option<RunRecord> {
 }
 
 fn run_task(dir: &Path, task: &Task) -> Result<RunRecord> {
-    let out = experiment::run(&task.settings, &mut Silent)?;
+    let out = executor::run(&task.settings, &mut Silent)?;
     let run_dir = dir.join("runs").join(&task.hash);
-    report::write_run(&run_dir, &out, None)?;
+    io::write_run(&run_dir, &out, None)?;
     let rec = RunRecord {
         hash: task.hash.clone(),
         seed: task.seed,

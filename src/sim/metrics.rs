@@ -11,13 +11,13 @@
 //!   either representation is zero (counted as the zero fraction, left out of the mean).
 //! * per-atom best |cos(w_i, M_j)| over neurons: the metric a peer simulation reports.
 
-use crate::linalg::gemm;
+use crate::sim::linalg::gemm;
 use faer::{Accum, Mat};
 use serde::Serialize;
 
 use crate::config::MetricsConfig;
-use crate::data::{Batch, Dictionary};
-use crate::network::Network;
+use crate::sim::data::{Batch, Dictionary};
+use crate::sim::network::Network;
 
 /// Per-neuron view of the learned features.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -257,8 +257,8 @@ mod tests {
         }
         w[(3, 1)] = -2.0;
         let net = Network { w };
-        let model = crate::data::SparseCoding::new(dict.clone(), 0.5, 0.1);
-        let eval = model.sample(50, &mut crate::rng::stream(1, crate::rng::Purpose::Eval));
+        let model = crate::sim::data::SparseCoding::new(dict.clone(), 0.5, 0.1);
+        let eval = model.sample(50, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Eval));
         let r = measure(&net, &[0.0; 4], &dict, &eval, &MetricsConfig::default());
         assert_eq!(r.summary.align_median, 1.0);
         assert_eq!(r.summary.atoms_covered, 3);

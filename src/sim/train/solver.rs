@@ -9,13 +9,13 @@
 use faer::{Accum, Mat};
 use rand_chacha::ChaCha8Rng;
 
-use crate::augment::{self, Augmentation};
 use crate::config::Settings;
-use crate::data::{SparseCodes, SparseCoding};
 use crate::error::{Error, Result};
-use crate::loss::{self, LossWorkspace};
-use crate::network::Network;
-use crate::rng::{self, Purpose};
+use crate::sim::augment::{self, Augmentation};
+use crate::sim::data::{SparseCodes, SparseCoding};
+use crate::sim::loss::{self, LossWorkspace};
+use crate::sim::network::Network;
+use crate::sim::rng::{self, Purpose};
 
 /// Buffers of one SGD step, reused every step.
 #[derive(Debug, Clone)]
