@@ -51,7 +51,7 @@ fn bench_step(c: &mut Criterion) {
         });
 
         // The two RandomMask views of a batch (Masks stream).
-        let aug = augment::from_config(&settings.augmentation, settings.sigma_xi);
+        let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
         let (mut v1, mut v2) = (
             Mat::<f64>::zeros(size.d1, size.batch),
             Mat::<f64>::zeros(size.d1, size.batch),

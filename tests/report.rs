@@ -262,15 +262,15 @@ fn peer_files_parse_and_a_short_run_learns_something() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/ablations");
     let (mut s, mut p) = peer::from_file(&root.join("peer_random_mask.toml")).unwrap();
     assert_eq!(
-        (s.d, s.d1, s.m, s.batch, p.n_samples, p.epochs),
+        (s.model.d, s.model.d1, s.network.m, s.train.batch, p.n_samples, p.epochs),
         (10, 50, 50, 128, 1000, 300)
     );
     p.epochs = 3;
-    s.steps = 3 * peer::steps_per_epoch(&s, &p);
+    s.train.steps = 3 * peer::steps_per_epoch(&s, &p);
     let out = peer::run(&s, &p).unwrap();
     assert_eq!(out.epoch_loss.len(), 3);
     assert!(out.epoch_loss.iter().all(|l| l.is_finite()));
-    s.steps += 1;
+    s.train.steps += 1;
     let err = peer::run(&s, &p).unwrap_err().to_string();
     assert!(err.contains("train.steps"), "{err}");
 }

@@ -321,7 +321,7 @@ pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) +
     let cost = |r: &PlannedRun| {
         let s = &r.settings;
         let views = if r.augmented { 2.0 } else { 1.0 };
-        s.steps as f64 * (s.batch * s.m) as f64 * ((views + 1.0) * s.d1 as f64 + 2.0 * s.batch as f64)
+        s.train.steps as f64 * (s.train.batch * s.network.m) as f64 * ((views + 1.0) * s.model.d1 as f64 + 2.0 * s.train.batch as f64)
     };
     order.sort_by(|&a, &b| cost(&planned[b]).total_cmp(&cost(&planned[a])).then(a.cmp(&b)));
     let outputs = parallel::map(
@@ -476,10 +476,10 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
                 "none".into()
             },
             s.seed.to_string(),
-            s.d.to_string(),
-            s.d1.to_string(),
-            s.m.to_string(),
-            s.steps.to_string(),
+            s.model.d.to_string(),
+            s.model.d1.to_string(),
+            s.network.m.to_string(),
+            s.train.steps.to_string(),
         ];
         rec.extend(r.output.summary().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
@@ -638,10 +638,10 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
             let mut rec = vec![
                 format!("{:?}", r.plan.series).to_lowercase(),
                 s.seed.to_string(),
-                s.d.to_string(),
-                s.d1.to_string(),
-                s.m.to_string(),
-                s.steps.to_string(),
+                s.model.d.to_string(),
+                s.model.d1.to_string(),
+                s.network.m.to_string(),
+                s.train.steps.to_string(),
             ];
             for c in cols {
                 rec.push(

@@ -62,7 +62,7 @@ fn command_line() -> String {
 }
 
 fn run_one(settings: &Settings, out: &Path, quiet: bool) -> Result<()> {
-    let mut progress = TrainProgress::new(settings.steps, quiet, &settings.name);
+    let mut progress = TrainProgress::new(settings.train.steps, quiet, &settings.name);
     let output = executor::run(settings, &mut progress)?;
     progress.bar.finish_and_clear();
     let dir = out.join(&settings.name);
@@ -137,7 +137,7 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         "{} (seed {}), {} steps in {:.1} s -> {}",
         settings.name,
         settings.seed,
-        settings.steps,
+        settings.train.steps,
         output.wall_seconds,
         dir.display()
     );

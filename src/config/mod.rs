@@ -253,12 +253,35 @@ impl Default for ProbeConfig {
 }
 
 /// A checked configuration with every default resolved. Only [`Config::check`] makes one.
+///
+/// Nested by section; serialised flat (the model, network and train fields at the top
+/// level, as in every manifest and content hash written so far).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct Settings {
     /// Experiment name.
     pub name: String,
     /// Master seed.
     pub seed: u64,
+    /// The data model.
+    #[serde(flatten)]
+    pub model: ModelSettings,
+    /// The network.
+    #[serde(flatten)]
+    pub network: NetworkSettings,
+    /// Augmentation.
+    pub augmentation: AugmentationSettings,
+    /// SGD.
+    #[serde(flatten)]
+    pub train: TrainSettings,
+    /// Metrics parameters.
+    pub metrics: MetricsConfig,
+    /// Probe parameters.
+    pub probe: ProbeConfig,
+}
+
+/// The checked data model (docs/THEORY.md §1.1, §4.1).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ModelSettings {
     /// d.
     pub d: usize,
     /// d1.
@@ -273,6 +296,11 @@ pub struct Settings {
     pub code: CodeKind,
     /// Exactly this many nonzeros per z, if set.
     pub exact_k: Option<usize>,
+}
+
+/// The checked network (docs/THEORY.md §1.2, §4.2).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct NetworkSettings {
     /// m.
     pub m: usize,
     /// σ0, resolved.
@@ -281,8 +309,11 @@ pub struct Settings {
     pub kappa: f64,
     /// Zero-bias warm-up steps.
     pub warmup_steps: usize,
-    /// Augmentation.
-    pub augmentation: AugmentationSettings,
+}
+
+/// The checked SGD settings (docs/THEORY.md §1.5, §4.3).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct TrainSettings {
     /// T.
     pub steps: usize,
     /// B.
@@ -295,10 +326,6 @@ pub struct Settings {
     pub tau: f64,
     /// Logging interval.
     pub log_every: usize,
-    /// Metrics parameters.
-    pub metrics: MetricsConfig,
-    /// Probe parameters.
-    pub probe: ProbeConfig,
 }
 
 impl Config {
@@ -315,9 +342,27 @@ impl Config {
         Self::from_toml_str(&read_text(path)?, path)
     }
 
-    /// Validate every value and resolve the defaults of SPEC §1–§2.
+    /// Validate every value and resolve the defaults (docs/THEORY.md §4): each section
+    /// checks itself.
     pub fn check(&self) -> Result<Settings> {
-        let m = &self.model;
+        let model = self.model.check()?;
+        Ok(Settings {
+            name: self.name.clone(),
+            seed: self.seed,
+            augmentation: self.augmentation.check(model.sigma_xi)?,
+            network: self.network.check(model.d1)?,
+            train: self.train.check()?,
+            metrics: self.metrics.check()?,
+            probe: self.probe.check()?,
+            model,
+        })
+    }
+}
+
+impl ModelConfig {
+    /// Check d, d1, p, σ_ξ and k; resolve the defaults p = ln(ln d)/d, σ_ξ² = √(ln d)/d.
+    pub fn check(&self) -> Result<ModelSettings> {
+        let m = self;
         ensure(m.d >= 2, "model.d", m.d, "must be at least 2 (defaults use ln ln d)")?;
         ensure(
             m.d1 >= m.d,
@@ -347,12 +392,25 @@ impl Config {
             sigma_xi,
             "must be > 0",
         )?;
-
         if let Some(k) = m.exact_k {
             ensure(k >= 1 && k <= m.d, "model.exact_k", k, "must be in 1..=d")?;
         }
+        Ok(ModelSettings {
+            d: m.d,
+            d1: m.d1,
+            p,
+            sigma_xi,
+            dictionary: m.dictionary,
+            code: m.code,
+            exact_k: m.exact_k,
+        })
+    }
+}
 
-        let a = &self.augmentation;
+impl AugmentationConfig {
+    /// Check the keep probability and noise std (default: the data's σ_ξ).
+    pub fn check(&self, sigma_xi: f64) -> Result<AugmentationSettings> {
+        let a = self;
         ensure(
             a.keep_prob > 0.0 && a.keep_prob < 1.0,
             "augmentation.keep_prob",
@@ -366,10 +424,20 @@ impl Config {
             noise_std,
             "must be > 0",
         )?;
+        Ok(AugmentationSettings {
+            kind: a.kind,
+            keep_prob: a.keep_prob,
+            noise_std,
+        })
+    }
+}
 
-        let n = &self.network;
+impl NetworkConfig {
+    /// Check m, σ0 (default 1/√d1) and κ.
+    pub fn check(&self, d1: usize) -> Result<NetworkSettings> {
+        let n = self;
         ensure(n.m >= 1, "network.m", n.m, "must be at least 1")?;
-        let sigma0 = n.sigma0.unwrap_or(1.0 / (m.d1 as f64).sqrt());
+        let sigma0 = n.sigma0.unwrap_or(1.0 / (d1 as f64).sqrt());
         ensure(
             sigma0 > 0.0 && sigma0.is_finite(),
             "network.sigma0",
@@ -382,8 +450,19 @@ impl Config {
             n.kappa,
             "must be ≥ 0",
         )?;
+        Ok(NetworkSettings {
+            m: n.m,
+            sigma0,
+            kappa: n.kappa,
+            warmup_steps: n.warmup_steps,
+        })
+    }
+}
 
-        let t = &self.train;
+impl TrainConfig {
+    /// Check T, B, η, λ, τ and the logging interval.
+    pub fn check(&self) -> Result<TrainSettings> {
+        let t = self;
         ensure(t.steps >= 1, "train.steps", t.steps, "must be at least 1")?;
         ensure(
             t.batch >= 2,
@@ -400,8 +479,21 @@ impl Config {
         )?;
         ensure(t.tau > 0.0 && t.tau.is_finite(), "train.tau", t.tau, "must be > 0")?;
         ensure(t.log_every >= 1, "train.log_every", t.log_every, "must be at least 1")?;
+        Ok(TrainSettings {
+            steps: t.steps,
+            batch: t.batch,
+            lr: t.lr,
+            weight_decay: t.weight_decay,
+            tau: t.tau,
+            log_every: t.log_every,
+        })
+    }
+}
 
-        let me = &self.metrics;
+impl MetricsConfig {
+    /// Check the sample count and the two shares.
+    pub fn check(&self) -> Result<MetricsConfig> {
+        let me = self;
         ensure(
             me.eval_samples >= 1,
             "metrics.eval_samples",
@@ -420,8 +512,14 @@ impl Config {
             me.coverage_alignment,
             "must be in [0, 1)",
         )?;
+        Ok(me.clone())
+    }
+}
 
-        let pr = &self.probe;
+impl ProbeConfig {
+    /// Check the sample counts and the regularisation strengths.
+    pub fn check(&self) -> Result<ProbeConfig> {
+        let pr = self;
         ensure(pr.n_train >= 10, "probe.n_train", pr.n_train, "must be at least 10")?;
         ensure(pr.n_test >= 1, "probe.n_test", pr.n_test, "must be at least 1")?;
         ensure(!pr.ridge_grid.is_empty(), "probe.ridge_grid", "[]", "must not be empty")?;
@@ -434,35 +532,7 @@ impl Config {
             pr.logistic_l2,
             "must be > 0",
         )?;
-
-        Ok(Settings {
-            name: self.name.clone(),
-            seed: self.seed,
-            d: m.d,
-            d1: m.d1,
-            p,
-            sigma_xi,
-            dictionary: m.dictionary,
-            code: m.code,
-            exact_k: m.exact_k,
-            m: n.m,
-            sigma0,
-            kappa: n.kappa,
-            warmup_steps: n.warmup_steps,
-            augmentation: AugmentationSettings {
-                kind: a.kind,
-                keep_prob: a.keep_prob,
-                noise_std,
-            },
-            steps: t.steps,
-            batch: t.batch,
-            lr: t.lr,
-            weight_decay: t.weight_decay,
-            tau: t.tau,
-            log_every: t.log_every,
-            metrics: me.clone(),
-            probe: pr.clone(),
-        })
+        Ok(pr.clone())
     }
 }
 
@@ -483,14 +553,6 @@ fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'
             value: value.to_string(),
             reason,
         })
-    }
-}
-
-impl Settings {
-    /// Per-coordinate noise std s of the inputs the network is trained on, for the bias
-    /// rule: σ_ξ for clean x, √2·σ_ξ for RandomMask views (E[(2 D_kk ξ_k)²] = 2σ_ξ², SPEC §2).
-    pub fn train_noise_std(&self) -> f64 {
-        self.sigma_xi * crate::sim::augment::from_config(&self.augmentation, self.sigma_xi).noise_std_factor()
     }
 }
 
@@ -524,11 +586,10 @@ tau = 0.1
     fn defaults_resolve_as_in_spec() {
         let s = parse(SMALL).unwrap().check().unwrap();
         let d = 8f64;
-        approx::assert_relative_eq!(s.p, d.ln().ln() / d);
-        approx::assert_relative_eq!(s.sigma_xi * s.sigma_xi, d.ln().sqrt() / d, max_relative = 1e-12);
-        approx::assert_relative_eq!(s.sigma0, 1.0 / 32f64.sqrt());
-        approx::assert_relative_eq!(s.train_noise_std(), 2f64.sqrt() * s.sigma_xi);
-        assert_eq!(s.log_every, 100);
+        approx::assert_relative_eq!(s.model.p, d.ln().ln() / d);
+        approx::assert_relative_eq!(s.model.sigma_xi * s.model.sigma_xi, d.ln().sqrt() / d, max_relative = 1e-12);
+        approx::assert_relative_eq!(s.network.sigma0, 1.0 / 32f64.sqrt());
+                assert_eq!(s.train.log_every, 100);
     }
 
     #[test]

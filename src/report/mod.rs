@@ -191,7 +191,7 @@ fn scaling_section(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Result
     let outcome = sweep::run_sweep(&spec, &out.join("sweeps"), &opts, |_, _| {})?;
     let table = SweepTable::read(&outcome.dir)?;
     let first = spec.cells();
-    let lr = spec.resolve(&first[0], 1)?.lr;
+    let lr = spec.resolve(&first[0], 1)?.train.lr;
     let (csv_t, csv_s, md) = scaling::tables(&table, "augmentation.kind", "model.d", lr);
     write_atomic(&out.join("scaling_table.csv"), csv_t.as_bytes())?;
     write_atomic(&out.join("scaling_slopes.csv"), csv_s.as_bytes())?;
@@ -221,8 +221,8 @@ fn scaling_section(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Result
             .map(|(_, v)| v.iter().map(sweep::value_text).collect::<Vec<_>>())
             .unwrap_or_default(),
         seeds = spec.seeds,
-        b = s0.batch,
-        tau = s0.tau,
+        b = s0.train.batch,
+        tau = s0.train.tau,
         sweep_csv = rel(out, &outcome.dir.join("sweep.csv")),
         cmd = command(scale),
         n = outcome.rows,
@@ -310,7 +310,7 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
     write_atomic(&out.join("ablations.csv"), csv.as_bytes())?;
 
     let base = group(0);
-    let d = settings[0].d as f64;
+    let d = settings[0].model.d as f64;
     let (a0, c0, x0, m0) = (
         mean_of(&base, "align_median"),
         mean_of(&base, "atoms_covered"),
@@ -376,12 +376,12 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
          baseline's relative MSE with a ±0.05 band); nothing was tuned per row.\n\n{md}\n{sentences}\n\
          Table: `ablations.csv` (one row per run). Regenerate: `{cmd}`, or one row with \
          `decouple run experiments/ablations/<file> --seed S`.\n\nRuns behind it:\n\n{list}\n",
-        d1 = s0.d1,
-        m = s0.m,
-        b = s0.batch,
-        t = s0.steps,
-        lr = s0.lr,
-        tau = s0.tau,
+        d1 = s0.model.d1,
+        m = s0.network.m,
+        b = s0.train.batch,
+        t = s0.train.steps,
+        lr = s0.train.lr,
+        tau = s0.train.tau,
         cmd = command(scale),
         list = manifest.iter().map(|l| format!("- {l}")).collect::<Vec<_>>().join("\n"),
     );
@@ -412,9 +412,9 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
          *Distribution of the neurons' alignments max_j |cos(w_i, M_j)| at the end of training.*\n\n\
          Regenerate: `{cmd}`, or for one run `decouple plot RUN_DIR`. Runs: `{r0}/`, `{r1}/`.\n",
         seed = group(0)[0].seed,
-        d1 = s0.d1,
-        m = s0.m,
-        t = s0.steps,
+        d1 = s0.model.d1,
+        m = s0.network.m,
+        t = s0.train.steps,
         cmd = command(scale),
         r0 = rel(out, &pair[0].1),
         r1 = rel(out, &pair[1].1),
@@ -484,7 +484,7 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
             published[2],
             m("align_median"),
             m("atoms_covered"),
-            group[0].settings.d,
+            group[0].settings.model.d,
             m("bias_mean"),
             m("final_loss"),
         ));
@@ -513,15 +513,15 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
          (the peer's exact k was not checked against their paper). No probes are run for this variant.\n\n\
          {md}\n{sentence}\n\nTable: `peer.csv`. Regenerate: `{cmd}`. Settings: \
          `experiments/ablations/peer_random_mask.toml`, `experiments/ablations/peer_none.toml`, seed(s) {seeds:?}.\n",
-        k = s.exact_k.unwrap_or(0),
+        k = s.model.exact_k.unwrap_or(0),
         bi = p.bias_init,
-        tau = s.tau,
-        d1 = s.d1,
-        d = s.d,
-        m = s.m,
+        tau = s.train.tau,
+        d1 = s.model.d1,
+        d = s.model.d,
+        m = s.network.m,
         n = p.n_samples,
-        b = s.batch,
-        lr = s.lr,
+        b = s.train.batch,
+        lr = s.train.lr,
         ep = p.epochs,
         cmd = command(scale),
     );

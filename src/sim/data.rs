@@ -40,9 +40,9 @@ impl Dictionary {
 
     /// The dictionary of a run: built from the run's `Dictionary` stream.
     pub fn for_settings(s: &Settings) -> Self {
-        match s.dictionary {
-            DictionaryKind::GaussianQr => Self::gaussian_qr(s.d1, s.d, &mut rng::stream(s.seed, Purpose::Dictionary)),
-            DictionaryKind::Identity => Self::identity(s.d1, s.d),
+        match s.model.dictionary {
+            DictionaryKind::GaussianQr => Self::gaussian_qr(s.model.d1, s.model.d, &mut rng::stream(s.seed, Purpose::Dictionary)),
+            DictionaryKind::Identity => Self::identity(s.model.d1, s.model.d),
         }
     }
 
@@ -156,10 +156,10 @@ impl SparseCoding {
     pub fn for_settings(s: &Settings) -> Self {
         Self {
             dict: Dictionary::for_settings(s),
-            p: s.p,
-            sigma_xi: s.sigma_xi,
-            code: s.code,
-            exact_k: s.exact_k,
+            p: s.model.p,
+            sigma_xi: s.model.sigma_xi,
+            code: s.model.code,
+            exact_k: s.model.exact_k,
         }
     }
 

@@ -330,7 +330,7 @@ fn data_log_points(data: &[DataPoint], values: impl Fn(&DataPoint) -> &[f64]) ->
 /// (log d, log y) points of a series, one per run.
 fn log_points(runs: &[&FinishedRun], y: impl Fn(&FinishedRun) -> f64) -> (Vec<f64>, Vec<f64>) {
     runs.iter()
-        .map(|r| ((r.plan.settings.d as f64).ln(), y(r).ln()))
+        .map(|r| ((r.plan.settings.model.d as f64).ln(), y(r).ln()))
         .unzip()
 }
 
@@ -514,7 +514,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let (mut k, mut n, mut ka, mut na_) = (0u64, 0u64, 0u64, 0u64);
             for r in &aug {
                 let s = &r.plan.settings;
-                let lo = s.tau / (s.d as f64).powf(c_exp);
+                let lo = s.train.tau / (s.model.d as f64).powf(c_exp);
                 for nr in &r.output.final_features.neurons {
                     n += 1;
                     if nr.sparse_share >= share_min && nr.support_size as f64 <= support_max {
@@ -523,7 +523,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                     if nr.alignment > coverage_align {
                         na_ += 1;
                         let a = nr.best_coef.abs();
-                        if a >= lo && a <= s.tau {
+                        if a >= lo && a <= s.train.tau {
                             ka += 1;
                         }
                     }
@@ -572,7 +572,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 mins,
                 medians,
                 maxs,
-                s.m / s.d
+                s.network.m / s.model.d
             );
             (vec![first], seeds_of(&aug))
         }
@@ -584,10 +584,10 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let mut reached = true;
             for r in &runs {
                 let s = &r.plan.settings;
-                let width = (s.d as f64).powf(th.get("window_exponent")?);
+                let width = (s.model.d as f64).powf(th.get("window_exponent")?);
                 let log = &r.output.log;
                 let holds = |row: &crate::sim::train::executor::LogRow| {
-                    row.features.align_median > align_min && row.features.atoms_covered == s.d
+                    row.features.align_median > align_min && row.features.atoms_covered == s.model.d
                 };
                 match log.iter().find(|row| holds(row)) {
                     None => {
@@ -603,7 +603,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                         let (m, at) = in_window
                             .map(|row| {
                                 (
-                                    if row.features.atoms_covered == s.d {
+                                    if row.features.atoms_covered == s.model.d {
                                         row.features.align_median
                                     } else {
                                         0.0
@@ -621,7 +621,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                     }
                 }
             }
-            let d = runs.first().map_or(0, |r| r.plan.settings.d);
+            let d = runs.first().map_or(0, |r| r.plan.settings.model.d);
             let mut first = c.t("holds_in_window", &format!("min over logged steps in [t_form, t_form d^0.98] of the median alignment (0 where an atom is uncovered), d = {d}"), &worst, AtLeast, align_min);
             first.pass &= reached;
             first.note = format!(
@@ -653,8 +653,8 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             first.note = format!(
                 "{} probe training samples = {:.1} d at d = {}",
                 s.probe.n_train,
-                s.probe.n_train as f64 / s.d as f64,
-                s.d
+                s.probe.n_train as f64 / s.model.d as f64,
+                s.model.d
             );
             let mut sweep = ev.series(Series::AugSweep);
             sweep.extend(aug.iter().copied());

@@ -78,14 +78,14 @@ impl RunOutput {
             ("align_mean".into(), f.align_mean),
             ("frac_aligned".into(), f.frac_aligned),
             ("atoms_covered".into(), f.atoms_covered as f64),
-            ("atoms_total".into(), s.d as f64),
+            ("atoms_total".into(), s.model.d as f64),
             ("neurons_per_atom_min".into(), f.neurons_per_atom_min as f64),
             ("neurons_per_atom_median".into(), f.neurons_per_atom_median),
             ("neurons_per_atom_max".into(), f.neurons_per_atom_max as f64),
             ("support_median".into(), f.support_median),
             ("sparse_share_median".into(), f.sparse_share_median),
             ("final_loss".into(), self.final_loss),
-            ("loss_at_chance".into(), s.tau * (s.batch as f64).ln()),
+            ("loss_at_chance".into(), s.train.tau * (s.train.batch as f64).ln()),
             ("noise_cos_mean".into(), f.noise_cos_mean),
             ("noise_cos_q10".into(), f.noise_cos_q10),
             ("zero_repr_frac".into(), f.zero_repr_frac),
@@ -136,7 +136,7 @@ fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, 
     )
 }
 
-/// Train for `settings.steps` steps with logging, then probe. Deterministic in the settings.
+/// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the settings.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
     faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
@@ -152,12 +152,12 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     let mut window_len = 0usize;
     let mut final_loss = f64::NAN;
     let mut last_report = None;
-    for t in 1..=settings.steps {
+    for t in 1..=settings.train.steps {
         let l = trainer.step()?;
         window += l;
         window_len += 1;
-        observer.on_step(t, settings.steps, l);
-        if t % settings.log_every == 0 || t == settings.steps {
+        observer.on_step(t, settings.train.steps, l);
+        if t % settings.train.log_every == 0 || t == settings.train.steps {
             let mean_loss = window / window_len as f64;
             final_loss = mean_loss;
             window = 0.0;
@@ -210,8 +210,8 @@ fn run_probes(
         ("raw_x", data.train.x.clone(), data.test.x.clone()),
         (
             "oracle_z",
-            probes::dense_codes(&data.train, settings.d),
-            probes::dense_codes(&data.test, settings.d),
+            probes::dense_codes(&data.train, settings.model.d),
+            probes::dense_codes(&data.test, settings.model.d),
         ),
     ];
     for (name, tr, te) in &sets {

@@ -68,12 +68,12 @@ pub fn from_file(path: &Path) -> Result<(Settings, PeerParams)> {
 
 /// Steps of one epoch.
 pub fn steps_per_epoch(s: &Settings, p: &PeerParams) -> usize {
-    p.n_samples.div_ceil(s.batch)
+    p.n_samples.div_ceil(s.train.batch)
 }
 
 fn check(s: &Settings, p: &PeerParams) -> Result<()> {
     let bad = |key, value: String, reason| Err(Error::InvalidParam { key, value, reason });
-    if p.n_samples < s.batch {
+    if p.n_samples < s.train.batch {
         return bad(
             "peer.n_samples",
             p.n_samples.to_string(),
@@ -83,10 +83,10 @@ fn check(s: &Settings, p: &PeerParams) -> Result<()> {
     if p.epochs == 0 {
         return bad("peer.epochs", "0".into(), "must be at least 1");
     }
-    if s.steps != p.epochs * steps_per_epoch(s, p) {
+    if s.train.steps != p.epochs * steps_per_epoch(s, p) {
         return bad(
             "train.steps",
-            s.steps.to_string(),
+            s.train.steps.to_string(),
             "must equal peer.epochs * ceil(peer.n_samples / train.batch)",
         );
     }
@@ -223,7 +223,7 @@ impl PeerOutput {
             ("atom_best_cos_min".into(), f.atom_best_cos_min),
             ("align_median".into(), f.align_median),
             ("atoms_covered".into(), f.atoms_covered as f64),
-            ("atoms_total".into(), self.settings.d as f64),
+            ("atoms_total".into(), self.settings.model.d as f64),
             ("noise_cos_mean".into(), f.noise_cos_mean),
             ("bias_mean".into(), f.bias_mean),
             ("final_loss".into(), self.epoch_loss.last().copied().unwrap_or(f64::NAN)),
@@ -237,11 +237,11 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
-    let mut net = Network::init(s.m, s.d1, s.sigma0, &mut rng::stream(s.seed, Purpose::Init));
-    let mut bias = vec![p.bias_init; s.m];
+    let mut net = Network::init(s.network.m, s.model.d1, s.network.sigma0, &mut rng::stream(s.seed, Purpose::Init));
+    let mut bias = vec![p.bias_init; s.network.m];
     let mut data_rng = rng::stream(s.seed, Purpose::Data);
     let data = model.sample(p.n_samples, &mut data_rng);
-    let aug = augment::from_config(&s.augmentation, s.sigma_xi);
+    let aug = augment::from_config(&s.augmentation, s.model.sigma_xi);
     let mut mask_rng = rng::stream(s.seed, Purpose::Masks);
     let mut order: Vec<usize> = (0..p.n_samples).collect();
     let mut epoch_loss = Vec::with_capacity(p.epochs);
@@ -253,31 +253,31 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
             order.swap(i, j);
         }
         let (mut total, mut count) = (0.0, 0usize);
-        for chunk in order.chunks(s.batch) {
+        for chunk in order.chunks(s.train.batch) {
             step += 1;
-            let mut x = Mat::<f64>::zeros(s.d1, chunk.len());
+            let mut x = Mat::<f64>::zeros(s.model.d1, chunk.len());
             for (c, &idx) in chunk.iter().enumerate() {
                 x.col_mut(c).copy_from(data.x.col(idx));
             }
-            let (mut v1, mut v2) = (Mat::zeros(s.d1, chunk.len()), Mat::zeros(s.d1, chunk.len()));
+            let (mut v1, mut v2) = (Mat::zeros(s.model.d1, chunk.len()), Mat::zeros(s.model.d1, chunk.len()));
             if aug.identity_views() {
                 v1.copy_from(&x);
                 v2.copy_from(&x);
             } else {
                 aug.views(&x, &mut v1, &mut v2, &mut mask_rng);
             }
-            let g = nt_xent_loss_and_grad(&net.w, &bias, v1.as_ref(), v2.as_ref(), s.tau);
+            let g = nt_xent_loss_and_grad(&net.w, &bias, v1.as_ref(), v2.as_ref(), s.train.tau);
             if !g.loss.is_finite() {
                 return Err(Error::Diverged { step, what: "loss" });
             }
-            let shrink = 1.0 - s.lr * s.weight_decay;
-            for j in 0..s.d1 {
-                for i in 0..s.m {
-                    net.w[(i, j)] = shrink * net.w[(i, j)] - s.lr * g.dw[(i, j)];
+            let shrink = 1.0 - s.train.lr * s.train.weight_decay;
+            for j in 0..s.model.d1 {
+                for i in 0..s.network.m {
+                    net.w[(i, j)] = shrink * net.w[(i, j)] - s.train.lr * g.dw[(i, j)];
                 }
             }
             for (bi, dbi) in bias.iter_mut().zip(&g.db) {
-                *bi -= s.lr * dbi;
+                *bi -= s.train.lr * dbi;
             }
             total += g.loss;
             count += 1;

@@ -80,9 +80,9 @@ impl Trainer {
     pub fn new(settings: &Settings) -> Self {
         let model = SparseCoding::for_settings(settings);
         let net = Network::init(
-            settings.m,
-            settings.d1,
-            settings.sigma0,
+            settings.network.m,
+            settings.model.d1,
+            settings.network.sigma0,
             &mut rng::stream(settings.seed, Purpose::Init),
         );
         Self::with_parts(settings, model, net)
@@ -90,12 +90,12 @@ impl Trainer {
 
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
     pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network) -> Self {
-        let aug = augment::from_config(&settings.augmentation, settings.sigma_xi);
+        let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
         let ws = Workspace::new(
-            settings.d,
-            settings.d1,
-            settings.m,
-            settings.batch,
+            settings.model.d,
+            settings.model.d1,
+            settings.network.m,
+            settings.train.batch,
             !aug.identity_views(),
         );
         Self {
@@ -185,7 +185,7 @@ impl Trainer {
             return;
         }
         ws.codes.clear();
-        for s in 0..self.settings.batch {
+        for s in 0..self.settings.train.batch {
             self.model
                 .sample_one(&mut self.data_rng, &mut ws.sample, None, &mut ws.codes);
             self.aug.view_sample(
@@ -214,7 +214,7 @@ impl Trainer {
     pub fn loss_and_grad(&mut self) -> Result<f64> {
         let ws = &mut self.ws;
         let f2 = if self.aug.identity_views() { &ws.f1 } else { &ws.f2 };
-        let l = loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.tau, &mut ws.loss);
+        let l = loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.train.tau, &mut ws.loss);
         if !l.is_finite() {
             return Err(Error::Diverged {
                 step: self.step.max(1),
@@ -229,22 +229,22 @@ impl Trainer {
     /// this step need the unscaled W, and faer's product offers no β·dst + α·AB.)
     pub fn apply_update(&mut self) {
         let s = &self.settings;
-        let shrink = 1.0 - s.lr * s.weight_decay;
+        let shrink = 1.0 - s.train.lr * s.train.weight_decay;
         if shrink != 1.0 {
             self.net.scale(shrink);
         }
         let ws = &self.ws;
         let x1 = if self.aug.identity_views() { &ws.x } else { &ws.v1 };
-        loss::accumulate_weight_grad(&mut self.net.w, Accum::Add, &ws.loss.g, x1.as_ref(), -self.settings.lr);
+        loss::accumulate_weight_grad(&mut self.net.w, Accum::Add, &ws.loss.g, x1.as_ref(), -self.settings.train.lr);
     }
 }
 
 /// κ·s after `steps_done` steps: zero during the warm-up, κ·σ_ξ·(noise factor of the views)
 /// afterwards (SPEC §2).
 pub fn bias_scale(s: &Settings, aug: &dyn Augmentation, steps_done: usize) -> f64 {
-    if steps_done < s.warmup_steps {
+    if steps_done < s.network.warmup_steps {
         0.0
     } else {
-        s.kappa * s.sigma_xi * aug.noise_std_factor()
+        s.network.kappa * s.model.sigma_xi * aug.noise_std_factor()
     }
 }
