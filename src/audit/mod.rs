@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::{Error, Result};
 use crate::parallel;
+use crate::sim::summary::Metric;
 use crate::sim::train::executor::{self, RunOutput, Silent};
 
 /// The expected verdict of a claim, as recorded in the audit file.
@@ -463,7 +464,7 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
         "steps".into(),
     ];
     if let Some(f) = &first {
-        header.extend(f.iter().map(|(k, _)| k.clone()));
+        header.extend(f.rows().iter().map(|(k, _)| k.name().to_string()));
     }
     w.write_record(&header)?;
     for r in &report.evidence.runs {
@@ -481,7 +482,7 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
             s.network.m.to_string(),
             s.train.steps.to_string(),
         ];
-        rec.extend(r.output.summary().iter().map(|(_, v)| v.to_string()));
+        rec.extend(r.output.summary().rows().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
     }
     w.into_inner().map_err(|e| Error::Write {
@@ -594,33 +595,33 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
     put("table_decoupling.csv", finish(w)?)?;
 
     let theorem = [
-        "final_loss",
-        "loss_at_chance",
-        "align_median",
-        "frac_aligned",
-        "atoms_covered",
-        "atoms_total",
-        "neurons_per_atom_min",
-        "neurons_per_atom_median",
-        "neurons_per_atom_max",
-        "support_median",
-        "sparse_share_median",
-        "noise_cos_mean",
-        "noise_cos_q10",
-        "zero_repr_frac",
-        "atom_best_cos_min",
-        "atom_best_cos_median",
-        "atom_best_cos_max",
+        Metric::FinalLoss,
+        Metric::LossAtChance,
+        Metric::AlignMedian,
+        Metric::FracAligned,
+        Metric::AtomsCovered,
+        Metric::AtomsTotal,
+        Metric::NeuronsPerAtomMin,
+        Metric::NeuronsPerAtomMedian,
+        Metric::NeuronsPerAtomMax,
+        Metric::SupportMedian,
+        Metric::SparseShareMedian,
+        Metric::NoiseCosMean,
+        Metric::NoiseCosQ10,
+        Metric::ZeroReprFrac,
+        Metric::AtomBestCosMin,
+        Metric::AtomBestCosMedian,
+        Metric::AtomBestCosMax,
     ];
     let corollary = [
-        "probe_regression_rel_mse",
-        "probe_untrained_regression_rel_mse",
-        "probe_raw_x_regression_rel_mse",
-        "probe_oracle_z_regression_rel_mse",
-        "probe_classification_acc",
-        "probe_untrained_classification_acc",
-        "probe_raw_x_classification_acc",
-        "probe_oracle_z_classification_acc",
+        Metric::ProbeRegressionRelMse,
+        Metric::ProbeUntrainedRegressionRelMse,
+        Metric::ProbeRawXRegressionRelMse,
+        Metric::ProbeOracleZRegressionRelMse,
+        Metric::ProbeClassificationAcc,
+        Metric::ProbeUntrainedClassificationAcc,
+        Metric::ProbeRawXClassificationAcc,
+        Metric::ProbeOracleZClassificationAcc,
     ];
     for (name, augmented, cols) in [
         ("table_theorem_no_aug.csv", false, &theorem[..]),
@@ -630,7 +631,7 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
     ] {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut header = vec!["series", "seed", "d", "d1", "m", "steps"];
-        header.extend(cols.iter().copied());
+        header.extend(cols.iter().map(|m| m.name()));
         w.write_record(&header)?;
         for r in report.evidence.runs.iter().filter(|r| r.plan.augmented == augmented) {
             let s = &r.plan.settings;
@@ -644,12 +645,7 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
                 s.train.steps.to_string(),
             ];
             for c in cols {
-                rec.push(
-                    summary
-                        .iter()
-                        .find(|(k, _)| k == c)
-                        .map_or("NaN".into(), |(_, v)| v.to_string()),
-                );
+                rec.push(summary.get(*c).to_string());
             }
             w.write_record(&rec)?;
         }

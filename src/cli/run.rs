@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use decouple::config::{Config, Settings};
 use decouple::sim::train::executor::{self, RunOutput, Silent};
+use decouple::sim::summary::Metric;
 use decouple::{io, parallel};
 
 use super::progress::{self, TrainProgress};
@@ -108,22 +109,18 @@ fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()
     Ok(())
 }
 
-fn get(summary: &[(String, f64)], k: &str) -> f64 {
-    summary.iter().find(|(n, _)| n == k).map_or(f64::NAN, |(_, v)| *v)
-}
-
 fn print_seed_line(output: &RunOutput, dir: &Path) {
     let s = output.summary();
-    let g = |k: &str| get(&s, k);
+    let g = |k: Metric| s.get(k);
     println!(
         "seed {}: align median {:.3}, atoms {}/{}, cos(f(x),f(xi)) {:.3}, probe rel MSE {:.3}, loss {:.4}, {:.1} s -> {}",
         output.settings.seed,
-        g("align_median"),
-        g("atoms_covered"),
-        g("atoms_total"),
-        g("noise_cos_mean"),
-        g("probe_regression_rel_mse"),
-        g("final_loss"),
+        g(Metric::AlignMedian),
+        g(Metric::AtomsCovered),
+        g(Metric::AtomsTotal),
+        g(Metric::NoiseCosMean),
+        g(Metric::ProbeRegressionRelMse),
+        g(Metric::FinalLoss),
         output.wall_seconds,
         dir.display()
     );
@@ -132,7 +129,7 @@ fn print_seed_line(output: &RunOutput, dir: &Path) {
 fn print_summary(output: &RunOutput, dir: &Path) {
     let settings = &output.settings;
     let summary = output.summary();
-    let get = |k: &str| get(&summary, k);
+    let get = |k: Metric| summary.get(k);
     println!(
         "{} (seed {}), {} steps in {:.1} s -> {}",
         settings.name,
@@ -141,34 +138,34 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         output.wall_seconds,
         dir.display()
     );
-    println!("  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}", get("align_median"));
+    println!("  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}", get(Metric::AlignMedian));
     println!(
         "  atoms covered                           {}/{}",
-        get("atoms_covered"),
-        get("atoms_total")
+        get(Metric::AtomsCovered),
+        get(Metric::AtomsTotal)
     );
     println!(
         "  median share of |w_i|^2 on span(M)      {:.3}",
-        get("sparse_share_median")
+        get(Metric::SparseShareMedian)
     );
     println!(
         "  final loss (chance {:.3})                {:.4}",
-        get("loss_at_chance"),
-        get("final_loss")
+        get(Metric::LossAtChance),
+        get(Metric::FinalLoss)
     );
-    println!("  mean cos(f(x), f(xi))                   {:.3}", get("noise_cos_mean"));
+    println!("  mean cos(f(x), f(xi))                   {:.3}", get(Metric::NoiseCosMean));
     println!(
         "  probe rel. MSE  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3}",
-        get("probe_regression_rel_mse"),
-        get("probe_untrained_regression_rel_mse"),
-        get("probe_raw_x_regression_rel_mse"),
-        get("probe_oracle_z_regression_rel_mse")
+        get(Metric::ProbeRegressionRelMse),
+        get(Metric::ProbeUntrainedRegressionRelMse),
+        get(Metric::ProbeRawXRegressionRelMse),
+        get(Metric::ProbeOracleZRegressionRelMse)
     );
     println!(
         "  probe accuracy  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3}",
-        get("probe_classification_acc"),
-        get("probe_untrained_classification_acc"),
-        get("probe_raw_x_classification_acc"),
-        get("probe_oracle_z_classification_acc")
+        get(Metric::ProbeClassificationAcc),
+        get(Metric::ProbeUntrainedClassificationAcc),
+        get(Metric::ProbeRawXClassificationAcc),
+        get(Metric::ProbeOracleZClassificationAcc)
     );
 }

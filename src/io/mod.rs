@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::sim::summary::{Metric, Summary};
 use crate::sim::train::executor::RunOutput;
 
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
@@ -62,11 +63,11 @@ pub fn log_bytes(rows: &[crate::sim::train::executor::LogRow]) -> Result<Vec<u8>
 }
 
 /// `metric,value` CSV.
-pub fn summary_bytes(rows: &[(String, f64)]) -> Result<Vec<u8>> {
+pub fn summary_bytes(summary: &Summary) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(["metric", "value"])?;
-    for (k, v) in rows {
-        w.write_record([k.as_str(), &v.to_string()])?;
+    for (k, v) in summary.rows() {
+        w.write_record([k.name(), &v.to_string()])?;
     }
     w.into_inner().map_err(|e| Error::Write {
         path: PathBuf::from("<csv buffer>"),
@@ -152,7 +153,7 @@ pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result
     let alpha = alpha_bytes(out)?;
     let probes = csv_bytes(&out.probes)?;
     let mut summary = out.summary();
-    summary.push(("wall_seconds".into(), out.wall_seconds));
+    summary.push(Metric::WallSeconds, out.wall_seconds);
     let summary = summary_bytes(&summary)?;
     let manifest = Manifest {
         settings: out.settings.clone(),

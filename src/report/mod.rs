@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use self::sweep::{RunRecord, SweepOptions, SweepSpec, SweepTable};
 use crate::audit::scale::Scale;
 use crate::config::{Config, Settings};
+use crate::sim::summary::Metric;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::parallel;
@@ -249,17 +250,17 @@ fn load(file: &str, seed: u64) -> Result<Settings> {
     cfg.check()
 }
 
-const ABLATION_METRICS: [(&str, &str); 7] = [
-    ("align_median", "median alignment"),
-    ("atoms_covered", "atoms covered"),
-    ("one_minus_noise_cos", "1 - cos(f(x), f(xi))"),
-    ("support_median", "median |N_i|"),
-    ("probe_regression_rel_mse", "probe rel. MSE"),
-    ("probe_classification_acc", "probe accuracy"),
-    ("final_loss", "final loss"),
+const ABLATION_METRICS: [(Metric, &str); 7] = [
+    (Metric::AlignMedian, "median alignment"),
+    (Metric::AtomsCovered, "atoms covered"),
+    (Metric::OneMinusNoiseCos, "1 - cos(f(x), f(xi))"),
+    (Metric::SupportMedian, "median |N_i|"),
+    (Metric::ProbeRegressionRelMse, "probe rel. MSE"),
+    (Metric::ProbeClassificationAcc, "probe accuracy"),
+    (Metric::FinalLoss, "final loss"),
 ];
 
-fn mean_of(recs: &[&RunRecord], k: &str) -> f64 {
+fn mean_of(recs: &[&RunRecord], k: Metric) -> f64 {
     sweep::mean_ci95(&recs.iter().map(|r| r.metric(k)).collect::<Vec<_>>()).1
 }
 
@@ -312,10 +313,10 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
     let base = group(0);
     let d = settings[0].model.d as f64;
     let (a0, c0, x0, m0) = (
-        mean_of(&base, "align_median"),
-        mean_of(&base, "atoms_covered"),
-        mean_of(&base, "one_minus_noise_cos"),
-        mean_of(&base, "probe_regression_rel_mse"),
+        mean_of(&base, Metric::AlignMedian),
+        mean_of(&base, Metric::AtomsCovered),
+        mean_of(&base, Metric::OneMinusNoiseCos),
+        mean_of(&base, Metric::ProbeRegressionRelMse),
     );
     let mut md = String::from("| ablation | file |");
     for (_, label) in ABLATION_METRICS {
@@ -330,7 +331,7 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
         md.push_str(&format!("| {id} | `{file}` |"));
         for (k, _) in ABLATION_METRICS {
             let v = mean_of(&g, k);
-            if k == "atoms_covered" {
+            if k == Metric::AtomsCovered {
                 md.push_str(&format!(" {v:.1}/{d} |"));
             } else {
                 md.push_str(&format!(" {v:.3} |"));
@@ -338,10 +339,10 @@ fn ablation_sections(scale: Scale, out: &Path, jobs: usize, quiet: bool) -> Resu
         }
         md.push('\n');
         let (al, co, x, mse) = (
-            mean_of(&g, "align_median"),
-            mean_of(&g, "atoms_covered"),
-            mean_of(&g, "one_minus_noise_cos"),
-            mean_of(&g, "probe_regression_rel_mse"),
+            mean_of(&g, Metric::AlignMedian),
+            mean_of(&g, Metric::AtomsCovered),
+            mean_of(&g, Metric::OneMinusNoiseCos),
+            mean_of(&g, Metric::ProbeRegressionRelMse),
         );
         if a == 0 {
             sentences.push_str(&format!(
@@ -460,15 +461,15 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
             .map(|(_, o)| o)
             .collect();
         for o in &group {
-            for (k, v) in o.summary() {
+            for (k, v) in o.summary().rows() {
                 csv.push_str(&format!("{arm},{},{k},{v}\n", o.settings.seed));
             }
         }
-        let m = |k: &str| {
+        let m = |k: Metric| {
             sweep::mean_ci95(
                 &group
                     .iter()
-                    .map(|o| o.summary().iter().find(|(n, _)| n == k).map_or(f64::NAN, |(_, v)| *v))
+                    .map(|o| o.summary().get(k))
                     .collect::<Vec<_>>(),
             )
             .1
@@ -476,17 +477,17 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
         md.push_str(&format!(
             "| {arm} | {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.2} | {:.1}/{} | {:.3} | {:.3} |\n",
             group.len(),
-            m("atom_best_cos_max"),
-            m("atom_best_cos_median"),
-            m("atom_best_cos_min"),
+            m(Metric::AtomBestCosMax),
+            m(Metric::AtomBestCosMedian),
+            m(Metric::AtomBestCosMin),
             published[0],
             published[1],
             published[2],
-            m("align_median"),
-            m("atoms_covered"),
+            m(Metric::AlignMedian),
+            m(Metric::AtomsCovered),
             group[0].settings.model.d,
-            m("bias_mean"),
-            m("final_loss"),
+            m(Metric::BiasMean),
+            m(Metric::FinalLoss),
         ));
     }
     write_atomic(&out.join("peer.csv"), csv.as_bytes())?;

@@ -13,4 +13,5 @@ pub mod perf;
 pub mod probes;
 pub mod rng;
 pub mod sampling;
+pub mod summary;
 pub mod train;

@@ -61,15 +61,59 @@ pub fn dense_codes(b: &Batch, d: usize) -> Mat<f64> {
     z
 }
 
+/// Which features a probe reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeFeatures {
+    /// The trained network's representation f(x).
+    Trained,
+    /// The network at initialisation.
+    Untrained,
+    /// The raw input x.
+    RawX,
+    /// The oracle code z.
+    OracleZ,
+}
+
+impl ProbeFeatures {
+    /// Every feature set, in the order of `probes.csv`.
+    pub const ALL: [ProbeFeatures; 4] = [
+        ProbeFeatures::Trained,
+        ProbeFeatures::Untrained,
+        ProbeFeatures::RawX,
+        ProbeFeatures::OracleZ,
+    ];
+}
+
+/// What a probe predicts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProbeTask {
+    /// y = ⟨w*, z⟩ by ridge; reported as test MSE / Var(y).
+    Regression,
+    /// y = sign⟨w*, z⟩ by logistic regression; reported as test accuracy.
+    Classification,
+}
+
+impl ProbeTask {
+    /// The reported statistic: `rel_mse` or `accuracy`.
+    pub fn statistic(self) -> &'static str {
+        match self {
+            ProbeTask::Regression => "rel_mse",
+            ProbeTask::Classification => "accuracy",
+        }
+    }
+}
+
 /// One probe's result (a row of `probes.csv`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct ProbeRow {
-    /// Which features: `trained`, `untrained`, `raw_x`, `oracle_z`.
-    pub features: String,
-    /// `regression` or `classification`.
-    pub task: String,
+    /// Which features.
+    pub features: ProbeFeatures,
+    /// Regression or classification.
+    pub task: ProbeTask,
     /// `rel_mse` (regression) or `accuracy` (classification).
-    pub metric: String,
+    pub metric: &'static str,
     /// Its test value.
     pub value: f64,
     /// Training samples used (classification drops unlabeled ones).
@@ -325,7 +369,7 @@ pub fn logistic_probe(
 
 /// Both probes on one feature set (features as columns: k×n_train and k×n_test).
 pub fn probe_features(
-    name: &str,
+    name: ProbeFeatures,
     data: &ProbeData,
     train_cols: MatRef<'_, f64>,
     test_cols: MatRef<'_, f64>,
@@ -335,9 +379,9 @@ pub fn probe_features(
     let y_test = data.targets(&data.test);
     let (rel_mse, ridge) = ridge_probe(train_cols, &y_train, test_cols, &y_test, &cfg.ridge_grid)?;
     let mut rows = vec![ProbeRow {
-        features: name.to_string(),
-        task: "regression".into(),
-        metric: "rel_mse".into(),
+        features: name,
+        task: ProbeTask::Regression,
+        metric: ProbeTask::Regression.statistic(),
         value: rel_mse,
         n_train: y_train.len(),
         n_test: y_test.len(),
@@ -347,9 +391,9 @@ pub fn probe_features(
     }];
     if train_cols.nrows() > MAX_LOGISTIC_FEATURES {
         rows.push(ProbeRow {
-            features: name.to_string(),
-            task: "classification".into(),
-            metric: "accuracy".into(),
+            features: name,
+            task: ProbeTask::Classification,
+            metric: ProbeTask::Classification.statistic(),
             value: f64::NAN,
             n_train: 0,
             n_test: 0,
@@ -364,9 +408,9 @@ pub fn probe_features(
     }
     let (fit, n_tr, n_te) = logistic_probe(train_cols, &y_train, test_cols, &y_test, cfg.logistic_l2)?;
     rows.push(ProbeRow {
-        features: name.to_string(),
-        task: "classification".into(),
-        metric: "accuracy".into(),
+        features: name,
+        task: ProbeTask::Classification,
+        metric: ProbeTask::Classification.statistic(),
         value: fit.accuracy,
         n_train: n_tr,
         n_test: n_te,
@@ -400,13 +444,13 @@ mod tests {
         let data = ProbeData::sample(&model, &cfg, &mut stream(1, Purpose::Probes));
         let ztr = dense_codes(&data.train, 10);
         let zte = dense_codes(&data.test, 10);
-        let rows = probe_features("oracle_z", &data, ztr.as_ref(), zte.as_ref(), &cfg).unwrap();
+        let rows = probe_features(ProbeFeatures::OracleZ, &data, ztr.as_ref(), zte.as_ref(), &cfg).unwrap();
         assert!(rows[0].value < 0.01, "oracle regression {}", rows[0].value);
         assert!(rows[1].value > 0.95, "oracle classification {}", rows[1].value);
         assert!(rows[1].converged);
         let noise = data.train.xi.clone();
         let noise_te = data.test.xi.clone();
-        let rows = probe_features("noise", &data, noise.as_ref(), noise_te.as_ref(), &cfg).unwrap();
+        let rows = probe_features(ProbeFeatures::RawX, &data, noise.as_ref(), noise_te.as_ref(), &cfg).unwrap();
         assert!(rows[0].value > 0.9, "noise regression {}", rows[0].value);
         assert!(rows[1].value < 0.65, "noise classification {}", rows[1].value);
     }

@@ -13,6 +13,7 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::audit::{AuditFile, ClaimSpec, FinishedRun, Series, Verdict};
+use crate::sim::summary::Metric;
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataPoint, DecouplingEvidence, McEstimate};
 use crate::stats::{self, Direction};
@@ -159,7 +160,7 @@ impl Checker {
         runs: &[&FinishedRun],
         name: &str,
         statistic: &str,
-        key: &str,
+        key: Metric,
         dir: Direction,
         threshold: f64,
     ) -> (Vec<Check>, String) {
@@ -290,15 +291,11 @@ impl Evidence {
     }
 }
 
-fn metric(run: &FinishedRun, key: &str) -> f64 {
-    run.output
-        .summary()
-        .into_iter()
-        .find(|(k, _)| k == key)
-        .map_or(f64::NAN, |(_, v)| v)
+fn metric(run: &FinishedRun, key: Metric) -> f64 {
+    run.output.summary().get(key)
 }
 
-fn per_seed(runs: &[&FinishedRun], key: &str) -> Vec<f64> {
+fn per_seed(runs: &[&FinishedRun], key: Metric) -> Vec<f64> {
     runs.iter().map(|r| metric(r, key)).collect()
 }
 
@@ -310,7 +307,7 @@ fn seeds_of(runs: &[&FinishedRun]) -> String {
 }
 
 fn loss_ratio(r: &FinishedRun) -> f64 {
-    metric(r, "final_loss") / metric(r, "loss_at_chance")
+    metric(r, Metric::FinalLoss) / metric(r, Metric::LossAtChance)
 }
 
 /// (ln d, ln v) for every positive, finite value v of every data point (samples with z = 0
@@ -455,7 +452,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             );
             first.note = "a zero representation counts as a failure".into();
             let sweep = ev.series(Series::NaSweep);
-            let (x, y) = log_points(&sweep, |r| 1.0 - metric(r, "noise_cos_mean"));
+            let (x, y) = log_points(&sweep, |r| 1.0 - metric(r, Metric::NoiseCosMean));
             let trend = c.slope(
                 "one_minus_cos_shrinks",
                 "1 - mean cos(f(x), f(xi)) against d (d1 = d^2)",
@@ -472,7 +469,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             &na,
             "share_on_span_m",
             "median over neurons of |M^T w_i|^2/|w_i|^2",
-            "sparse_share_median",
+            Metric::SparseShareMedian,
             AtMost,
             th.get("share_max")?,
         ),
@@ -480,7 +477,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             &na,
             "probe_rel_mse",
             "ridge probe test MSE / Var(y)",
-            "probe_regression_rel_mse",
+            Metric::ProbeRegressionRelMse,
             AtLeast,
             th.get("rel_mse_min")?,
         ),
@@ -488,7 +485,7 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             &na,
             "probe_accuracy",
             "logistic probe test accuracy",
-            "probe_classification_acc",
+            Metric::ProbeClassificationAcc,
             AtMost,
             th.get("acc_max")?,
         ),
@@ -500,14 +497,14 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let a = c.t(
                 "share_on_span_m",
                 "median over neurons of |M^T w_i|^2/|w_i|^2",
-                &per_seed(&aug, "sparse_share_median"),
+                &per_seed(&aug, Metric::SparseShareMedian),
                 AtLeast,
                 share_min,
             );
             let b = c.t(
                 "support_size",
                 "median over neurons of |N_i|",
-                &per_seed(&aug, "support_median"),
+                &per_seed(&aug, Metric::SupportMedian),
                 AtMost,
                 support_max,
             );
@@ -552,8 +549,8 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
         "aug.coverage" => {
             let (mut k, mut n) = (0u64, 0u64);
             for r in &aug {
-                k += metric(r, "atoms_covered") as u64;
-                n += metric(r, "atoms_total") as u64;
+                k += metric(r, Metric::AtomsCovered) as u64;
+                n += metric(r, Metric::AtomsTotal) as u64;
             }
             let mut first = c.proportion(
                 "atoms_covered",
@@ -563,9 +560,9 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
                 AtLeast,
                 th.get("frac_min")?,
             );
-            let mins = per_seed(&aug, "neurons_per_atom_min");
-            let medians = per_seed(&aug, "neurons_per_atom_median");
-            let maxs = per_seed(&aug, "neurons_per_atom_max");
+            let mins = per_seed(&aug, Metric::NeuronsPerAtomMin);
+            let medians = per_seed(&aug, Metric::NeuronsPerAtomMedian);
+            let maxs = per_seed(&aug, Metric::NeuronsPerAtomMax);
             let s = &aug[0].plan.settings;
             first.note = format!(
                 "neurons per atom: min {:?}, median {:?}, max {:?} over seeds; m/d = {}",
@@ -635,14 +632,14 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let regression = id == "aug.regression_succeeds";
             let (key, stat, dir, thr_key) = if regression {
                 (
-                    "probe_regression_rel_mse",
+                    Metric::ProbeRegressionRelMse,
                     "ridge probe test MSE / Var(y)",
                     AtMost,
                     "rel_mse_max",
                 )
             } else {
                 (
-                    "probe_classification_acc",
+                    Metric::ProbeClassificationAcc,
                     "logistic probe test accuracy",
                     AtLeast,
                     "acc_min",
@@ -684,12 +681,12 @@ fn evaluate_claim(id: &str, ev: &Evidence, th: &Thresholds, c: &mut Checker) -> 
             let mut checks = Vec::new();
             let margin = th.get("margin")?;
             for (key, name, higher_is_better) in [
-                ("align_median", "median alignment", true),
-                ("atoms_covered", "atoms covered", true),
-                ("sparse_share_median", "median share on span(M)", true),
-                ("noise_cos_mean", "mean cos(f(x), f(xi))", false),
-                ("probe_regression_rel_mse", "probe relative MSE", false),
-                ("probe_classification_acc", "probe accuracy", true),
+                (Metric::AlignMedian, "median alignment", true),
+                (Metric::AtomsCovered, "atoms covered", true),
+                (Metric::SparseShareMedian, "median share on span(M)", true),
+                (Metric::NoiseCosMean, "mean cos(f(x), f(xi))", false),
+                (Metric::ProbeRegressionRelMse, "probe relative MSE", false),
+                (Metric::ProbeClassificationAcc, "probe accuracy", true),
             ] {
                 let mut diffs = Vec::new();
                 for a in &aug {

@@ -61,6 +61,7 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
 use crate::io::{self, write_atomic};
 use crate::parallel;
+use crate::sim::summary::{Metric, Summary};
 use crate::sim::train::executor::{self, LogRow, RunOutput, Silent};
 
 /// Alignment threshold of the `steps_to_align` metric.
@@ -516,11 +517,11 @@ pub fn steps_to_align(log: &[LogRow], threshold: f64) -> f64 {
 /// The metrics a sweep records for a run: [`RunOutput::summary`] plus
 /// `one_minus_noise_cos` and `steps_to_align` (first logged step with median alignment
 /// above [`ALIGN_THRESHOLD`]).
-pub fn run_metrics(out: &RunOutput) -> Vec<(String, f64)> {
+pub fn run_metrics(out: &RunOutput) -> Summary {
     let mut rows = out.summary();
     let cos = out.final_features.summary.noise_cos_mean;
-    rows.push(("one_minus_noise_cos".into(), 1.0 - cos));
-    rows.push(("steps_to_align".into(), steps_to_align(&out.log, ALIGN_THRESHOLD)));
+    rows.push(Metric::OneMinusNoiseCos, 1.0 - cos);
+    rows.push(Metric::StepsToAlign, steps_to_align(&out.log, ALIGN_THRESHOLD));
     rows
 }
 
@@ -561,7 +562,11 @@ fn run_task(dir: &Path, task: &Task) -> Result<RunRecord> {
     let rec = RunRecord {
         hash: task.hash.clone(),
         seed: task.seed,
-        metrics: run_metrics(&out).into_iter().map(|(k, v)| (k, v.to_string())).collect(),
+        metrics: run_metrics(&out)
+            .rows()
+            .iter()
+            .map(|(k, v)| (k.name().to_string(), v.to_string()))
+            .collect(),
         wall_seconds: out.wall_seconds,
         settings: serde_json::to_value(&task.settings)?,
     };
@@ -683,10 +688,10 @@ pub fn run_or_resume(dir: &Path, runs: &[Settings], jobs: usize, quiet: bool) ->
 
 impl RunRecord {
     /// A metric by name (NaN if absent).
-    pub fn metric(&self, name: &str) -> f64 {
+    pub fn metric(&self, metric: Metric) -> f64 {
         self.metrics
             .iter()
-            .find(|(k, _)| k == name)
+            .find(|(k, _)| k == metric.name())
             .and_then(|(_, v)| v.parse().ok())
             .unwrap_or(f64::NAN)
     }

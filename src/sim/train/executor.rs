@@ -10,7 +10,8 @@ use crate::error::Result;
 use crate::sim::data::Batch;
 use crate::sim::metrics::{self, FeatureReport, FeatureSummary, NeuronRow};
 use crate::sim::network::Network;
-use crate::sim::probes::{self, ProbeData, ProbeRow};
+use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
+use crate::sim::summary::{Metric, Summary};
 use crate::sim::rng::{self, Purpose};
 use crate::sim::train::solver::Trainer;
 
@@ -61,51 +62,50 @@ pub struct RunOutput {
 }
 
 impl RunOutput {
-    /// Value of a probe (features, task), NaN if absent.
-    pub fn probe(&self, features: &str, task: &str) -> f64 {
+    /// Value of a probe, NaN if absent.
+    pub fn probe(&self, features: ProbeFeatures, task: ProbeTask) -> f64 {
         self.probes
             .iter()
             .find(|r| r.features == features && r.task == task)
             .map_or(f64::NAN, |r| r.value)
     }
 
-    /// The `metric,value` rows of `summary.csv` (wall time excluded so it can be compared).
-    pub fn summary(&self) -> Vec<(String, f64)> {
+    /// The rows of `summary.csv`, in [`Metric::SUMMARY`] order (wall time excluded so it
+    /// can be compared).
+    pub fn summary(&self) -> Summary {
         let f = &self.final_features.summary;
         let s = &self.settings;
-        let mut rows: Vec<(String, f64)> = vec![
-            ("align_median".into(), f.align_median),
-            ("align_mean".into(), f.align_mean),
-            ("frac_aligned".into(), f.frac_aligned),
-            ("atoms_covered".into(), f.atoms_covered as f64),
-            ("atoms_total".into(), s.model.d as f64),
-            ("neurons_per_atom_min".into(), f.neurons_per_atom_min as f64),
-            ("neurons_per_atom_median".into(), f.neurons_per_atom_median),
-            ("neurons_per_atom_max".into(), f.neurons_per_atom_max as f64),
-            ("support_median".into(), f.support_median),
-            ("sparse_share_median".into(), f.sparse_share_median),
-            ("final_loss".into(), self.final_loss),
-            ("loss_at_chance".into(), s.train.tau * (s.train.batch as f64).ln()),
-            ("noise_cos_mean".into(), f.noise_cos_mean),
-            ("noise_cos_q10".into(), f.noise_cos_q10),
-            ("zero_repr_frac".into(), f.zero_repr_frac),
-            ("atom_best_cos_min".into(), f.atom_best_cos_min),
-            ("atom_best_cos_median".into(), f.atom_best_cos_median),
-            ("atom_best_cos_max".into(), f.atom_best_cos_max),
-        ];
-        for (feat, task, key) in [
-            ("trained", "regression", "probe_regression_rel_mse"),
-            ("trained", "classification", "probe_classification_acc"),
-            ("untrained", "regression", "probe_untrained_regression_rel_mse"),
-            ("untrained", "classification", "probe_untrained_classification_acc"),
-            ("raw_x", "regression", "probe_raw_x_regression_rel_mse"),
-            ("raw_x", "classification", "probe_raw_x_classification_acc"),
-            ("oracle_z", "regression", "probe_oracle_z_regression_rel_mse"),
-            ("oracle_z", "classification", "probe_oracle_z_classification_acc"),
-        ] {
-            rows.push((key.into(), self.probe(feat, task)));
-        }
-        rows
+        Summary::new(
+            Metric::SUMMARY
+                .iter()
+                .map(|&m| {
+                    let v = match m {
+                        Metric::AlignMedian => f.align_median,
+                        Metric::AlignMean => f.align_mean,
+                        Metric::FracAligned => f.frac_aligned,
+                        Metric::AtomsCovered => f.atoms_covered as f64,
+                        Metric::AtomsTotal => s.model.d as f64,
+                        Metric::NeuronsPerAtomMin => f.neurons_per_atom_min as f64,
+                        Metric::NeuronsPerAtomMedian => f.neurons_per_atom_median,
+                        Metric::NeuronsPerAtomMax => f.neurons_per_atom_max as f64,
+                        Metric::SupportMedian => f.support_median,
+                        Metric::SparseShareMedian => f.sparse_share_median,
+                        Metric::FinalLoss => self.final_loss,
+                        Metric::LossAtChance => s.train.tau * (s.train.batch as f64).ln(),
+                        Metric::NoiseCosMean => f.noise_cos_mean,
+                        Metric::NoiseCosQ10 => f.noise_cos_q10,
+                        Metric::ZeroReprFrac => f.zero_repr_frac,
+                        Metric::AtomBestCosMin => f.atom_best_cos_min,
+                        Metric::AtomBestCosMedian => f.atom_best_cos_median,
+                        Metric::AtomBestCosMax => f.atom_best_cos_max,
+                        other => other
+                            .as_probe()
+                            .map_or(f64::NAN, |(features, task)| self.probe(features, task)),
+                    };
+                    (m, v)
+                })
+                .collect(),
+        )
     }
 }
 
@@ -196,27 +196,27 @@ fn run_probes(
     let model = trainer.model();
     let data = ProbeData::sample(model, &settings.probe, &mut rng::stream(settings.seed, Purpose::Probes));
     let mut rows = Vec::new();
-    let sets: [(&str, Mat<f64>, Mat<f64>); 4] = [
+    let sets: [(ProbeFeatures, Mat<f64>, Mat<f64>); 4] = [
         (
-            "trained",
+            ProbeFeatures::Trained,
             net.features(data.train.x.as_ref(), bias),
             net.features(data.test.x.as_ref(), bias),
         ),
         (
-            "untrained",
+            ProbeFeatures::Untrained,
             init.features(data.train.x.as_ref(), init_bias),
             init.features(data.test.x.as_ref(), init_bias),
         ),
-        ("raw_x", data.train.x.clone(), data.test.x.clone()),
+        (ProbeFeatures::RawX, data.train.x.clone(), data.test.x.clone()),
         (
-            "oracle_z",
+            ProbeFeatures::OracleZ,
             probes::dense_codes(&data.train, settings.model.d),
             probes::dense_codes(&data.test, settings.model.d),
         ),
     ];
     for (name, tr, te) in &sets {
         rows.extend(probes::probe_features(
-            name,
+            *name,
             &data,
             tr.as_ref(),
             te.as_ref(),

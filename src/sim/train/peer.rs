@@ -31,6 +31,7 @@ use crate::sim::linalg::gemm;
 use crate::sim::metrics::{self, FeatureReport};
 use crate::sim::network::{soft_threshold, Network};
 use crate::sim::rng::{self, Purpose};
+use crate::sim::summary::{Metric, Summary};
 
 /// The `[peer]` table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -215,19 +216,19 @@ pub struct PeerOutput {
 
 impl PeerOutput {
     /// The `metric,value` rows of the run (the feature metrics; no probes).
-    pub fn summary(&self) -> Vec<(String, f64)> {
+    pub fn summary(&self) -> Summary {
         let f = &self.features.summary;
-        vec![
-            ("atom_best_cos_max".into(), f.atom_best_cos_max),
-            ("atom_best_cos_median".into(), f.atom_best_cos_median),
-            ("atom_best_cos_min".into(), f.atom_best_cos_min),
-            ("align_median".into(), f.align_median),
-            ("atoms_covered".into(), f.atoms_covered as f64),
-            ("atoms_total".into(), self.settings.model.d as f64),
-            ("noise_cos_mean".into(), f.noise_cos_mean),
-            ("bias_mean".into(), f.bias_mean),
-            ("final_loss".into(), self.epoch_loss.last().copied().unwrap_or(f64::NAN)),
-        ]
+        Summary::new(vec![
+            (Metric::AtomBestCosMax, f.atom_best_cos_max),
+            (Metric::AtomBestCosMedian, f.atom_best_cos_median),
+            (Metric::AtomBestCosMin, f.atom_best_cos_min),
+            (Metric::AlignMedian, f.align_median),
+            (Metric::AtomsCovered, f.atoms_covered as f64),
+            (Metric::AtomsTotal, self.settings.model.d as f64),
+            (Metric::NoiseCosMean, f.noise_cos_mean),
+            (Metric::BiasMean, f.bias_mean),
+            (Metric::FinalLoss, self.epoch_loss.last().copied().unwrap_or(f64::NAN)),
+        ])
     }
 }
 

@@ -1,0 +1,216 @@
+//! The typed summary of a run: each number of `summary.csv` is a [`Metric`], never a
+//! string spelt at the call site. The names (and the order of [`Metric::SUMMARY`]) are
+//! those of the files every run has written.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::sim::probes::{ProbeFeatures, ProbeTask};
+
+macro_rules! metrics {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)+) => {
+        /// One named number measured on a run.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Metric {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Metric {
+            /// Every metric, in declaration order.
+            pub const ALL: &'static [Metric] = &[$(Metric::$variant,)+];
+
+            /// The metric's name in the CSV tables.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Metric::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+metrics! {
+    /// Median over neurons of max_j |⟨w_i, M_j⟩| / ‖w_i‖.
+    AlignMedian => "align_median",
+    /// Mean over neurons of the alignment.
+    AlignMean => "align_mean",
+    /// Fraction of neurons aligned above the coverage alignment.
+    FracAligned => "frac_aligned",
+    /// Atoms that are the best atom of some aligned neuron.
+    AtomsCovered => "atoms_covered",
+    /// d.
+    AtomsTotal => "atoms_total",
+    /// Fewest aligned neurons on one atom.
+    NeuronsPerAtomMin => "neurons_per_atom_min",
+    /// Median over atoms of the aligned neurons on it.
+    NeuronsPerAtomMedian => "neurons_per_atom_median",
+    /// Most aligned neurons on one atom.
+    NeuronsPerAtomMax => "neurons_per_atom_max",
+    /// Median over neurons of |N_i|.
+    SupportMedian => "support_median",
+    /// Median over neurons of ‖Mᵀw_i‖² / ‖w_i‖².
+    SparseShareMedian => "sparse_share_median",
+    /// Mean batch loss over the last logging window.
+    FinalLoss => "final_loss",
+    /// τ ln B, the loss of a representation that tells nothing apart.
+    LossAtChance => "loss_at_chance",
+    /// Mean cos(f(x), f(ξ)) over test samples where both are nonzero.
+    NoiseCosMean => "noise_cos_mean",
+    /// Its 10% quantile.
+    NoiseCosQ10 => "noise_cos_q10",
+    /// Fraction of test samples with f(x) = 0 or f(ξ) = 0.
+    ZeroReprFrac => "zero_repr_frac",
+    /// Per atom the best |cos(w_i, M_j)| over neurons: the minimum over atoms.
+    AtomBestCosMin => "atom_best_cos_min",
+    /// The median over atoms.
+    AtomBestCosMedian => "atom_best_cos_median",
+    /// The maximum over atoms.
+    AtomBestCosMax => "atom_best_cos_max",
+    /// Ridge probe on the trained features: test MSE / Var(y).
+    ProbeRegressionRelMse => "probe_regression_rel_mse",
+    /// Logistic probe on the trained features: test accuracy.
+    ProbeClassificationAcc => "probe_classification_acc",
+    /// Ridge probe on the untrained network.
+    ProbeUntrainedRegressionRelMse => "probe_untrained_regression_rel_mse",
+    /// Logistic probe on the untrained network.
+    ProbeUntrainedClassificationAcc => "probe_untrained_classification_acc",
+    /// Ridge probe on raw x.
+    ProbeRawXRegressionRelMse => "probe_raw_x_regression_rel_mse",
+    /// Logistic probe on raw x.
+    ProbeRawXClassificationAcc => "probe_raw_x_classification_acc",
+    /// Ridge probe on the oracle z.
+    ProbeOracleZRegressionRelMse => "probe_oracle_z_regression_rel_mse",
+    /// Logistic probe on the oracle z.
+    ProbeOracleZClassificationAcc => "probe_oracle_z_classification_acc",
+    /// Mean bias b_i (the peer variant trains it).
+    BiasMean => "bias_mean",
+    /// 1 − mean cos(f(x), f(ξ)) (sweeps).
+    OneMinusNoiseCos => "one_minus_noise_cos",
+    /// First logged step with median alignment above the sweep's threshold (sweeps).
+    StepsToAlign => "steps_to_align",
+    /// Wall time of the run in seconds (the one number that is not deterministic).
+    WallSeconds => "wall_seconds",
+}
+
+impl Metric {
+    /// The rows of `summary.csv`, in order.
+    pub const SUMMARY: [Metric; 26] = [
+        Metric::AlignMedian,
+        Metric::AlignMean,
+        Metric::FracAligned,
+        Metric::AtomsCovered,
+        Metric::AtomsTotal,
+        Metric::NeuronsPerAtomMin,
+        Metric::NeuronsPerAtomMedian,
+        Metric::NeuronsPerAtomMax,
+        Metric::SupportMedian,
+        Metric::SparseShareMedian,
+        Metric::FinalLoss,
+        Metric::LossAtChance,
+        Metric::NoiseCosMean,
+        Metric::NoiseCosQ10,
+        Metric::ZeroReprFrac,
+        Metric::AtomBestCosMin,
+        Metric::AtomBestCosMedian,
+        Metric::AtomBestCosMax,
+        Metric::ProbeRegressionRelMse,
+        Metric::ProbeClassificationAcc,
+        Metric::ProbeUntrainedRegressionRelMse,
+        Metric::ProbeUntrainedClassificationAcc,
+        Metric::ProbeRawXRegressionRelMse,
+        Metric::ProbeRawXClassificationAcc,
+        Metric::ProbeOracleZRegressionRelMse,
+        Metric::ProbeOracleZClassificationAcc,
+    ];
+
+    /// The metric a name stands for.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.iter().copied().find(|m| m.name() == name)
+    }
+
+    /// The summary metric of one probe.
+    pub fn probe(features: ProbeFeatures, task: ProbeTask) -> Metric {
+        PROBES
+            .iter()
+            .find(|&&(_, f, t)| f == features && t == task)
+            .map(|&(m, _, _)| m)
+            .expect("every (features, task) pair has a metric")
+    }
+
+    /// The probe this metric reports, if it is a probe's.
+    pub fn as_probe(self) -> Option<(ProbeFeatures, ProbeTask)> {
+        PROBES.iter().find(|&&(m, _, _)| m == self).map(|&(_, f, t)| (f, t))
+    }
+}
+
+/// The eight probe metrics and the probe each reports.
+const PROBES: [(Metric, ProbeFeatures, ProbeTask); 8] = [
+    (Metric::ProbeRegressionRelMse, ProbeFeatures::Trained, ProbeTask::Regression),
+    (Metric::ProbeClassificationAcc, ProbeFeatures::Trained, ProbeTask::Classification),
+    (Metric::ProbeUntrainedRegressionRelMse, ProbeFeatures::Untrained, ProbeTask::Regression),
+    (Metric::ProbeUntrainedClassificationAcc, ProbeFeatures::Untrained, ProbeTask::Classification),
+    (Metric::ProbeRawXRegressionRelMse, ProbeFeatures::RawX, ProbeTask::Regression),
+    (Metric::ProbeRawXClassificationAcc, ProbeFeatures::RawX, ProbeTask::Classification),
+    (Metric::ProbeOracleZRegressionRelMse, ProbeFeatures::OracleZ, ProbeTask::Regression),
+    (Metric::ProbeOracleZClassificationAcc, ProbeFeatures::OracleZ, ProbeTask::Classification),
+];
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Serialize for Metric {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+/// Named numbers of one run, in the order they are written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Summary {
+    rows: Vec<(Metric, f64)>,
+}
+
+impl Summary {
+    /// A summary of these rows.
+    pub fn new(rows: Vec<(Metric, f64)>) -> Self {
+        Self { rows }
+    }
+
+    /// The value of `metric` (NaN when the run did not measure it).
+    pub fn get(&self, metric: Metric) -> f64 {
+        self.rows
+            .iter()
+            .find(|(m, _)| *m == metric)
+            .map_or(f64::NAN, |(_, v)| *v)
+    }
+
+    /// Add a row at the end.
+    pub fn push(&mut self, metric: Metric, value: f64) {
+        self.rows.push((metric, value));
+    }
+
+    /// The rows, in order.
+    pub fn rows(&self) -> &[(Metric, f64)] {
+        &self.rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_round_trip() {
+        for &m in Metric::ALL {
+            assert_eq!(Metric::from_name(m.name()), Some(m));
+        }
+        let mut names: Vec<_> = Metric::ALL.iter().map(|m| m.name()).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), Metric::ALL.len());
+    }
+}
