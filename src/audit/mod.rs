@@ -322,7 +322,9 @@ pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) +
     let cost = |r: &PlannedRun| {
         let s = &r.settings;
         let views = if r.augmented { 2.0 } else { 1.0 };
-        s.train.steps as f64 * (s.train.batch * s.network.m) as f64 * ((views + 1.0) * s.model.d1 as f64 + 2.0 * s.train.batch as f64)
+        s.train.steps as f64
+            * (s.train.batch * s.network.m) as f64
+            * ((views + 1.0) * s.model.d1 as f64 + 2.0 * s.train.batch as f64)
     };
     order.sort_by(|&a, &b| cost(&planned[b]).total_cmp(&cost(&planned[a])).then(a.cmp(&b)));
     let outputs = parallel::map(
@@ -545,11 +547,11 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
             p.d.to_string(),
             p.d1.to_string(),
             p.ratio.len().to_string(),
-            crate::sim::metrics::median(&finite).to_string(),
+            crate::stats::median(&finite).to_string(),
             (1.0 - finite.len() as f64 / p.ratio.len() as f64).to_string(),
             p.min_signal_corr.to_string(),
-            crate::sim::metrics::quantile_sorted(&proj, 0.5).to_string(),
-            crate::sim::metrics::quantile_sorted(&proj, 0.99).to_string(),
+            crate::stats::quantile_sorted(&proj, 0.5).to_string(),
+            crate::stats::quantile_sorted(&proj, 0.99).to_string(),
             ((p.d as f64).ln() / p.d as f64).sqrt().to_string(),
         ])?;
     }

@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use decouple::config::{Config, Settings};
-use decouple::sim::train::executor::{self, RunOutput, Silent};
 use decouple::sim::summary::Metric;
+use decouple::sim::train::executor::{self, RunOutput, Silent};
 use decouple::{io, parallel};
 
 use super::progress::{self, TrainProgress};
@@ -138,7 +138,10 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         output.wall_seconds,
         dir.display()
     );
-    println!("  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}", get(Metric::AlignMedian));
+    println!(
+        "  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}",
+        get(Metric::AlignMedian)
+    );
     println!(
         "  atoms covered                           {}/{}",
         get(Metric::AtomsCovered),
@@ -153,7 +156,10 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         get(Metric::LossAtChance),
         get(Metric::FinalLoss)
     );
-    println!("  mean cos(f(x), f(xi))                   {:.3}", get(Metric::NoiseCosMean));
+    println!(
+        "  mean cos(f(x), f(xi))                   {:.3}",
+        get(Metric::NoiseCosMean)
+    );
     println!(
         "  probe rel. MSE  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3}",
         get(Metric::ProbeRegressionRelMse),

@@ -587,9 +587,13 @@ tau = 0.1
         let s = parse(SMALL).unwrap().check().unwrap();
         let d = 8f64;
         approx::assert_relative_eq!(s.model.p, d.ln().ln() / d);
-        approx::assert_relative_eq!(s.model.sigma_xi * s.model.sigma_xi, d.ln().sqrt() / d, max_relative = 1e-12);
+        approx::assert_relative_eq!(
+            s.model.sigma_xi * s.model.sigma_xi,
+            d.ln().sqrt() / d,
+            max_relative = 1e-12
+        );
         approx::assert_relative_eq!(s.network.sigma0, 1.0 / 32f64.sqrt());
-                assert_eq!(s.train.log_every, 100);
+        assert_eq!(s.train.log_every, 100);
     }
 
     #[test]

@@ -23,7 +23,8 @@ use plotters::prelude::*;
 
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
-use crate::report::sweep::{mean_ci95, SweepTable};
+use crate::report::sweep::SweepTable;
+use crate::stats::mean_ci95;
 
 /// Line colours of the arms / runs, in order.
 pub const PALETTE: [RGBColor; 6] = [

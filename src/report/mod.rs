@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 use self::sweep::{RunRecord, SweepOptions, SweepSpec, SweepTable};
 use crate::audit::scale::Scale;
 use crate::config::{Config, Settings};
-use crate::sim::summary::Metric;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::parallel;
+use crate::sim::summary::Metric;
 use crate::sim::train::peer;
 
 /// One section of the report.
@@ -261,7 +261,7 @@ const ABLATION_METRICS: [(Metric, &str); 7] = [
 ];
 
 fn mean_of(recs: &[&RunRecord], k: Metric) -> f64 {
-    sweep::mean_ci95(&recs.iter().map(|r| r.metric(k)).collect::<Vec<_>>()).1
+    crate::stats::mean_ci95(&recs.iter().map(|r| r.metric(k)).collect::<Vec<_>>()).1
 }
 
 /// The verdict rule (fixed before looking at the results): "learned" means median
@@ -465,15 +465,7 @@ fn peer_section(scale: Scale, out: &Path, jobs: usize) -> Result<Section> {
                 csv.push_str(&format!("{arm},{},{k},{v}\n", o.settings.seed));
             }
         }
-        let m = |k: Metric| {
-            sweep::mean_ci95(
-                &group
-                    .iter()
-                    .map(|o| o.summary().get(k))
-                    .collect::<Vec<_>>(),
-            )
-            .1
-        };
+        let m = |k: Metric| crate::stats::mean_ci95(&group.iter().map(|o| o.summary().get(k)).collect::<Vec<_>>()).1;
         md.push_str(&format!(
             "| {arm} | {} | {:.2} / {:.2} / {:.2} | {:.2} / {:.2} / {:.2} | {:.2} | {:.1}/{} | {:.3} | {:.3} |\n",
             group.len(),

@@ -8,7 +8,8 @@
 use std::collections::BTreeMap;
 
 use crate::report::figures::cell_stats;
-use crate::report::sweep::{t_quantile_975, SweepTable};
+use crate::report::sweep::SweepTable;
+use crate::stats::{loglog_slope, LogLogSlope};
 
 /// The metrics of the scaling table: sweep key, short label.
 pub const SCALING_METRICS: [(&str, &str); 8] = [
@@ -22,60 +23,8 @@ pub const SCALING_METRICS: [(&str, &str); 8] = [
     ("support_median", "median |N_i|"),
 ];
 
-/// A fitted log-log slope.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Slope {
-    /// Points used.
-    pub n: usize,
-    /// OLS slope of ln y on ln d.
-    pub slope: f64,
-    /// 95% interval.
-    pub lo: f64,
-    /// 95% interval.
-    pub hi: f64,
-}
-
-/// OLS slope of ln y on ln x over the points with x, y finite and positive.
-pub fn loglog_slope(points: &[(f64, f64)]) -> Slope {
-    let p: Vec<(f64, f64)> = points
-        .iter()
-        .filter(|(x, y)| x.is_finite() && y.is_finite() && *x > 0.0 && *y > 0.0)
-        .map(|(x, y)| (x.ln(), y.ln()))
-        .collect();
-    let n = p.len();
-    let nan = Slope {
-        n,
-        slope: f64::NAN,
-        lo: f64::NAN,
-        hi: f64::NAN,
-    };
-    if n < 2 {
-        return nan;
-    }
-    let mx = p.iter().map(|q| q.0).sum::<f64>() / n as f64;
-    let my = p.iter().map(|q| q.1).sum::<f64>() / n as f64;
-    let sxx: f64 = p.iter().map(|q| (q.0 - mx).powi(2)).sum();
-    if sxx <= 0.0 {
-        return nan;
-    }
-    let sxy: f64 = p.iter().map(|q| (q.0 - mx) * (q.1 - my)).sum();
-    let slope = sxy / sxx;
-    if n < 3 {
-        return Slope { slope, ..nan };
-    }
-    let ssr: f64 = p.iter().map(|q| (q.1 - my - slope * (q.0 - mx)).powi(2)).sum();
-    let se = (ssr / (n - 2) as f64 / sxx).sqrt();
-    let half = t_quantile_975(n - 2) * se;
-    Slope {
-        n,
-        slope,
-        lo: slope - half,
-        hi: slope + half,
-    }
-}
-
 /// Per arm and metric, the slope over the seed-level points.
-pub fn slopes(table: &SweepTable, arm_key: &str, d_key: &str) -> BTreeMap<(String, String), Slope> {
+pub fn slopes(table: &SweepTable, arm_key: &str, d_key: &str) -> BTreeMap<(String, String), LogLogSlope> {
     let mut pts: BTreeMap<(String, String), Vec<(f64, f64)>> = BTreeMap::new();
     for (i, (_, _, m)) in table.rows.iter().enumerate() {
         let arm = table.axis(i, arm_key).unwrap_or("all").to_string();

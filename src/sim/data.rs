@@ -41,7 +41,9 @@ impl Dictionary {
     /// The dictionary of a run: built from the run's `Dictionary` stream.
     pub fn for_settings(s: &Settings) -> Self {
         match s.model.dictionary {
-            DictionaryKind::GaussianQr => Self::gaussian_qr(s.model.d1, s.model.d, &mut rng::stream(s.seed, Purpose::Dictionary)),
+            DictionaryKind::GaussianQr => {
+                Self::gaussian_qr(s.model.d1, s.model.d, &mut rng::stream(s.seed, Purpose::Dictionary))
+            }
             DictionaryKind::Identity => Self::identity(s.model.d1, s.model.d),
         }
     }

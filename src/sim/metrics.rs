@@ -12,6 +12,7 @@
 //! * per-atom best |cos(w_i, M_j)| over neurons: the metric a peer simulation reports.
 
 use crate::sim::linalg::gemm;
+use crate::stats::{mean, median, quantile_sorted};
 use faer::{Accum, Mat};
 use serde::Serialize;
 
@@ -96,32 +97,6 @@ pub struct FeatureReport {
     pub alpha: Mat<f64>,
     /// cos(f(x), f(ξ)) per test sample (NaN where undefined).
     pub noise_cos: Vec<f64>,
-}
-
-/// The q-quantile of sorted data by linear interpolation (q ∈ [0, 1]); NaN if empty.
-pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let pos = q * (sorted.len() - 1) as f64;
-    let lo = pos.floor() as usize;
-    let hi = pos.ceil() as usize;
-    sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo as f64)
-}
-
-/// The median of unsorted data (NaN if empty).
-pub fn median(values: &[f64]) -> f64 {
-    let mut v: Vec<f64> = values.iter().copied().filter(|x| !x.is_nan()).collect();
-    v.sort_by(f64::total_cmp);
-    quantile_sorted(&v, 0.5)
-}
-
-fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        f64::NAN
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
 }
 
 /// cos(f(x_s), f(ξ_s)) per sample for the network with biases `bias` (NaN if either is 0).

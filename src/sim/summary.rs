@@ -146,14 +146,46 @@ impl Metric {
 
 /// The eight probe metrics and the probe each reports.
 const PROBES: [(Metric, ProbeFeatures, ProbeTask); 8] = [
-    (Metric::ProbeRegressionRelMse, ProbeFeatures::Trained, ProbeTask::Regression),
-    (Metric::ProbeClassificationAcc, ProbeFeatures::Trained, ProbeTask::Classification),
-    (Metric::ProbeUntrainedRegressionRelMse, ProbeFeatures::Untrained, ProbeTask::Regression),
-    (Metric::ProbeUntrainedClassificationAcc, ProbeFeatures::Untrained, ProbeTask::Classification),
-    (Metric::ProbeRawXRegressionRelMse, ProbeFeatures::RawX, ProbeTask::Regression),
-    (Metric::ProbeRawXClassificationAcc, ProbeFeatures::RawX, ProbeTask::Classification),
-    (Metric::ProbeOracleZRegressionRelMse, ProbeFeatures::OracleZ, ProbeTask::Regression),
-    (Metric::ProbeOracleZClassificationAcc, ProbeFeatures::OracleZ, ProbeTask::Classification),
+    (
+        Metric::ProbeRegressionRelMse,
+        ProbeFeatures::Trained,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeClassificationAcc,
+        ProbeFeatures::Trained,
+        ProbeTask::Classification,
+    ),
+    (
+        Metric::ProbeUntrainedRegressionRelMse,
+        ProbeFeatures::Untrained,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeUntrainedClassificationAcc,
+        ProbeFeatures::Untrained,
+        ProbeTask::Classification,
+    ),
+    (
+        Metric::ProbeRawXRegressionRelMse,
+        ProbeFeatures::RawX,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeRawXClassificationAcc,
+        ProbeFeatures::RawX,
+        ProbeTask::Classification,
+    ),
+    (
+        Metric::ProbeOracleZRegressionRelMse,
+        ProbeFeatures::OracleZ,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeOracleZClassificationAcc,
+        ProbeFeatures::OracleZ,
+        ProbeTask::Classification,
+    ),
 ];
 
 impl fmt::Display for Metric {

@@ -4,9 +4,20 @@
 //! one-sided confidence bound at level 1 − α′ lies beyond the threshold, where α′ is the
 //! family-wise α divided by the number of checks in the audit (Bonferroni). Equivalently the
 //! p-value of H0 "the claim is false at this threshold" is below α′.
+//!
+//! Pure statistics on statrs, knowing nothing of the simulation: [`bounds`] (Clopper–Pearson,
+//! exact binomial p-values, Student-t bounds and intervals), [`regression`] (OLS slopes) and
+//! [`summaries`] (mean with interval, median, quantile). Every other module calls these.
+
+pub mod bounds;
+pub mod regression;
+pub mod summaries;
 
 use serde::Serialize;
-use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
+
+pub use bounds::{binomial_p_value, clopper_pearson, t_bound, t_interval, t_quantile, TBound};
+pub use regression::{loglog_slope, slope_fit, LogLogSlope, SlopeFit};
+pub use summaries::{mean, mean_ci95, mean_sd, median, quantile_sorted};
 
 /// Which side of the threshold the claim puts the statistic on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -25,172 +36,6 @@ impl Direction {
             Direction::AtLeast => ">=",
             Direction::AtMost => "<=",
         }
-    }
-}
-
-/// The one-sided Clopper–Pearson bound for a binomial proportion k/n at `confidence`
-/// (lower bound for [`Direction::AtLeast`], upper for [`Direction::AtMost`]).
-pub fn clopper_pearson(k: u64, n: u64, confidence: f64, dir: Direction) -> f64 {
-    assert!(n > 0 && k <= n, "need 0 <= k <= n, n > 0");
-    let alpha = 1.0 - confidence;
-    let (k, n) = (k as f64, n as f64);
-    match dir {
-        Direction::AtLeast => {
-            if k == 0.0 {
-                0.0
-            } else {
-                Beta::new(k, n - k + 1.0).expect("positive shapes").inverse_cdf(alpha)
-            }
-        }
-        Direction::AtMost => {
-            if k == n {
-                1.0
-            } else {
-                Beta::new(k + 1.0, n - k)
-                    .expect("positive shapes")
-                    .inverse_cdf(1.0 - alpha)
-            }
-        }
-    }
-}
-
-/// The exact one-sided binomial p-value of H0 "p ≤ p0" (AtLeast) or "p ≥ p0" (AtMost)
-/// given k successes out of n, via the Beta–binomial identity.
-pub fn binomial_p_value(k: u64, n: u64, p0: f64, dir: Direction) -> f64 {
-    let (kf, nf) = (k as f64, n as f64);
-    match dir {
-        // P(X ≥ k | p0) = I_{p0}(k, n − k + 1).
-        Direction::AtLeast => {
-            if k == 0 {
-                1.0
-            } else if p0 <= 0.0 {
-                0.0
-            } else if p0 >= 1.0 {
-                1.0
-            } else {
-                Beta::new(kf, nf - kf + 1.0).expect("shapes").cdf(p0)
-            }
-        }
-        // P(X ≤ k | p0) = 1 − I_{p0}(k + 1, n − k).
-        Direction::AtMost => {
-            if k == n || p0 <= 0.0 {
-                1.0
-            } else if p0 >= 1.0 {
-                0.0
-            } else {
-                1.0 - Beta::new(kf + 1.0, nf - kf).expect("shapes").cdf(p0)
-            }
-        }
-    }
-}
-
-/// Quantile of Student's t with `df` degrees of freedom.
-pub fn t_quantile(p: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).expect("df > 0").inverse_cdf(p)
-}
-
-/// Mean, sample standard deviation and count.
-pub fn mean_sd(values: &[f64]) -> (f64, f64, usize) {
-    let n = values.len();
-    let mean = values.iter().sum::<f64>() / n as f64;
-    let var = if n > 1 {
-        values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1) as f64
-    } else {
-        f64::NAN
-    };
-    (mean, var.sqrt(), n)
-}
-
-/// A one-sided t bound on a mean and the p-value of H0 "the claim is false".
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct TBound {
-    /// Sample mean.
-    pub mean: f64,
-    /// The one-sided bound at the requested confidence.
-    pub bound: f64,
-    /// p-value of H0: mean on the wrong side of (or at) the threshold.
-    pub p_value: f64,
-}
-
-/// One-sample one-sided t test of `values` against `threshold`. With zero spread the
-/// bound is the mean itself and the p-value 0 or 1.
-pub fn t_bound(values: &[f64], threshold: f64, confidence: f64, dir: Direction) -> TBound {
-    let (mean, sd, n) = mean_sd(values);
-    assert!(n >= 2, "a t test needs at least two values");
-    let se = sd / (n as f64).sqrt();
-    let df = (n - 1) as f64;
-    if se == 0.0 || !se.is_finite() {
-        let holds = match dir {
-            Direction::AtLeast => mean > threshold,
-            Direction::AtMost => mean < threshold,
-        };
-        return TBound {
-            mean,
-            bound: mean,
-            p_value: if holds { 0.0 } else { 1.0 },
-        };
-    }
-    let q = t_quantile(confidence, df);
-    let t = StudentsT::new(0.0, 1.0, df).expect("df > 0");
-    match dir {
-        Direction::AtLeast => TBound {
-            mean,
-            bound: mean - q * se,
-            p_value: 1.0 - t.cdf((mean - threshold) / se),
-        },
-        Direction::AtMost => TBound {
-            mean,
-            bound: mean + q * se,
-            p_value: t.cdf((mean - threshold) / se),
-        },
-    }
-}
-
-/// A two-sided t interval for a mean at `confidence`.
-pub fn t_interval(values: &[f64], confidence: f64) -> (f64, f64, f64) {
-    let (mean, sd, n) = mean_sd(values);
-    if n < 2 {
-        return (mean, f64::NAN, f64::NAN);
-    }
-    let half = t_quantile(0.5 + confidence / 2.0, (n - 1) as f64) * sd / (n as f64).sqrt();
-    (mean, mean - half, mean + half)
-}
-
-/// Ordinary least squares fit y = a + b·x with the slope's two-sided t interval.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct SlopeFit {
-    /// Slope b.
-    pub slope: f64,
-    /// Lower end of its interval.
-    pub lo: f64,
-    /// Upper end of its interval.
-    pub hi: f64,
-    /// Intercept a.
-    pub intercept: f64,
-    /// Number of points.
-    pub n: usize,
-}
-
-/// Fit a line through (x, y) and give the slope's interval at `confidence` (two-sided; the
-/// one-sided bound at (1 + confidence)/2 is either end).
-pub fn slope_fit(x: &[f64], y: &[f64], confidence: f64) -> SlopeFit {
-    let n = x.len();
-    assert!(n >= 3 && y.len() == n, "a slope interval needs at least three points");
-    let mx = x.iter().sum::<f64>() / n as f64;
-    let my = y.iter().sum::<f64>() / n as f64;
-    let sxx: f64 = x.iter().map(|v| (v - mx).powi(2)).sum();
-    let sxy: f64 = x.iter().zip(y).map(|(a, b)| (a - mx) * (b - my)).sum();
-    let slope = sxy / sxx;
-    let intercept = my - slope * mx;
-    let rss: f64 = x.iter().zip(y).map(|(a, b)| (b - intercept - slope * a).powi(2)).sum();
-    let se = (rss / (n - 2) as f64 / sxx).sqrt();
-    let half = t_quantile(0.5 + confidence / 2.0, (n - 2) as f64) * se;
-    SlopeFit {
-        slope,
-        lo: slope - half,
-        hi: slope + half,
-        intercept,
-        n,
     }
 }
 
@@ -258,5 +103,14 @@ mod tests {
         let f = slope_fit(&x, &y, 0.95);
         assert!((f.slope - 1.98).abs() < 1e-12);
         assert!(f.lo < 1.98 && f.hi > 1.98);
+    }
+
+    #[test]
+    fn t_interval_matches_tables() {
+        assert!((t_quantile(0.975, 2.0) - 4.302_652_7).abs() < 1e-5);
+        let (n, m, lo, hi) = mean_ci95(&[1.0, 2.0, 3.0, f64::NAN]);
+        assert_eq!(n, 3);
+        assert_eq!(m, 2.0);
+        assert!((hi - m - 4.302_652_7 / 3f64.sqrt()).abs() < 1e-5 && (m - lo - (hi - m)).abs() < 1e-12);
     }
 }

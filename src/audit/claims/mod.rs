@@ -13,9 +13,9 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 
 use crate::audit::{AuditFile, ClaimSpec, FinishedRun, Series, Verdict};
-use crate::sim::summary::Metric;
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataPoint, DecouplingEvidence, McEstimate};
+use crate::sim::summary::Metric;
 use crate::stats::{self, Direction};
 
 /// A claim of the seed.

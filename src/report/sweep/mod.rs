@@ -54,8 +54,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+use crate::stats::mean_ci95;
 use serde::{Deserialize, Serialize};
-use statrs::distribution::{ContinuousCDF, StudentsT};
 
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
@@ -757,31 +757,6 @@ fn sweep_csv_bytes(meta: &SweepMeta, rows: &[Row]) -> Result<Vec<u8>> {
     finish_csv(w)
 }
 
-/// Mean and 95% Student-t interval of the finite values: (n, mean, lo, hi); the interval
-/// is NaN for n < 2, everything NaN for n = 0.
-pub fn mean_ci95(values: &[f64]) -> (usize, f64, f64, f64) {
-    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
-    let n = v.len();
-    if n == 0 {
-        return (0, f64::NAN, f64::NAN, f64::NAN);
-    }
-    let mean = v.iter().sum::<f64>() / n as f64;
-    if n < 2 {
-        return (n, mean, f64::NAN, f64::NAN);
-    }
-    let var = v.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
-    let t = t_quantile_975(n - 1);
-    let half = t * (var / n as f64).sqrt();
-    (n, mean, mean - half, mean + half)
-}
-
-/// The 97.5% quantile of Student's t with `df` degrees of freedom.
-pub fn t_quantile_975(df: usize) -> f64 {
-    StudentsT::new(0.0, 1.0, df as f64)
-        .map(|t| t.inverse_cdf(0.975))
-        .unwrap_or(f64::NAN)
-}
-
 fn summary_csv_bytes(meta: &SweepMeta, rows: &[Row]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["cell".to_string()];
@@ -986,14 +961,5 @@ mod tests {
         }
         let s = Shard { k: 2, n: 3 };
         assert!(s.selects(1) && s.selects(4) && !s.selects(0));
-    }
-
-    #[test]
-    fn t_interval_matches_tables() {
-        assert!((t_quantile_975(2) - 4.302_652_7).abs() < 1e-5);
-        let (n, m, lo, hi) = mean_ci95(&[1.0, 2.0, 3.0, f64::NAN]);
-        assert_eq!(n, 3);
-        assert_eq!(m, 2.0);
-        assert!((hi - m - 4.302_652_7 / 3f64.sqrt()).abs() < 1e-5 && (m - lo - (hi - m)).abs() < 1e-12);
     }
 }

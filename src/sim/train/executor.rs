@@ -11,8 +11,8 @@ use crate::sim::data::Batch;
 use crate::sim::metrics::{self, FeatureReport, FeatureSummary, NeuronRow};
 use crate::sim::network::Network;
 use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
-use crate::sim::summary::{Metric, Summary};
 use crate::sim::rng::{self, Purpose};
+use crate::sim::summary::{Metric, Summary};
 use crate::sim::train::solver::Trainer;
 
 /// One row of `metrics.csv`: the step, the loss and the feature summary.

@@ -238,7 +238,12 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
-    let mut net = Network::init(s.network.m, s.model.d1, s.network.sigma0, &mut rng::stream(s.seed, Purpose::Init));
+    let mut net = Network::init(
+        s.network.m,
+        s.model.d1,
+        s.network.sigma0,
+        &mut rng::stream(s.seed, Purpose::Init),
+    );
     let mut bias = vec![p.bias_init; s.network.m];
     let mut data_rng = rng::stream(s.seed, Purpose::Data);
     let data = model.sample(p.n_samples, &mut data_rng);

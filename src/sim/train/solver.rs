@@ -235,7 +235,13 @@ impl Trainer {
         }
         let ws = &self.ws;
         let x1 = if self.aug.identity_views() { &ws.x } else { &ws.v1 };
-        loss::accumulate_weight_grad(&mut self.net.w, Accum::Add, &ws.loss.g, x1.as_ref(), -self.settings.train.lr);
+        loss::accumulate_weight_grad(
+            &mut self.net.w,
+            Accum::Add,
+            &ws.loss.g,
+            x1.as_ref(),
+            -self.settings.train.lr,
+        );
     }
 }
 
