@@ -11,7 +11,6 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use decouple::sim::perf::{GemmBound, SIZES};
 
 fn bench_gemm(c: &mut Criterion) {
-    faer::set_global_parallelism(faer::Par::Seq);
     for size in SIZES {
         let mut g = c.benchmark_group(format!("gemm/{}", size.name));
         g.sample_size(10);

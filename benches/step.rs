@@ -29,7 +29,6 @@ fn config(c: &mut Criterion, size: Size) -> BenchmarkGroup<'_, criterion::measur
 }
 
 fn bench_step(c: &mut Criterion) {
-    faer::set_global_parallelism(faer::Par::Seq);
     for size in SIZES {
         let settings = size.settings("random_mask", 1);
         let d1b = (size.d1 * size.batch) as u64;

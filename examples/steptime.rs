@@ -18,7 +18,6 @@ fn main() {
     let size = Size::parse(args.get(1).expect(usage)).expect("SIZE: small, medium, large or d,d1,m,B");
     let steps: usize = args.get(2).map_or(10, |s| s.parse().expect("STEPS is a number"));
     let aug = args.get(3).map_or("random_mask", |s| s.as_str());
-    faer::set_global_parallelism(faer::Par::Seq);
     let ms = match what.as_str() {
         "step" => {
             let mut t = Trainer::new(&size.settings(aug, 1));

@@ -57,7 +57,6 @@ fn allocations_in_steps_4_to_20(settings: &decouple::Settings) -> u64 {
 
 #[test]
 fn steady_state_sgd_steps_do_not_allocate() {
-    faer::set_global_parallelism(faer::Par::Seq);
     for kind in [
         "random_mask",
         "none",

@@ -367,7 +367,6 @@ impl AuditReport {
 /// Run the whole audit: simulations on `jobs` threads (`progress(done, total)`), then the
 /// sampling checks, then the verdicts. Deterministic for a given audit file.
 pub fn run_audit(audit: AuditFile, jobs: usize, progress: impl Fn(usize, usize) + Sync) -> Result<AuditReport> {
-    faer::set_global_parallelism(faer::Par::Seq);
     let planned = plan(&audit)?;
     let total = planned.len();
     let runs = run_all(planned, jobs, |done| progress(done, total))?;

@@ -15,7 +15,7 @@ use super::progress;
 #[derive(clap::Args)]
 pub struct AuditArgs {
     /// quick (minutes, what `cargo test` runs) or full.
-    #[arg(long, value_enum, default_value = "quick")]
+    #[arg(long, default_value = "quick")]
     pub scale: Scale,
     /// Use seeds 1..=K instead of the audit file's seeds.
     #[arg(long)]

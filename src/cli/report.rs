@@ -14,7 +14,7 @@ use decouple::report;
 #[derive(clap::Args)]
 pub struct ReportArgs {
     /// quick (minutes on 2 cores) or full (tens of minutes).
-    #[arg(long, value_enum)]
+    #[arg(long)]
     pub scale: Scale,
     /// Output folder: REPORT.md, tables, figures/ and the runs behind them.
     #[arg(long, default_value = "report")]

@@ -138,7 +138,6 @@ fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, 
 
 /// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the settings.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
-    faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
     let mut trainer = Trainer::new(settings);
     let eval = eval_batch(&trainer);

@@ -235,7 +235,6 @@ impl PeerOutput {
 /// Train the peer variant: deterministic in the settings.
 pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     check(s, p)?;
-    faer::set_global_parallelism(faer::Par::Seq);
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
     let mut net = Network::init(
