@@ -5,7 +5,7 @@ use serde::Serialize;
 use statrs::distribution::{Beta, ContinuousCDF, StudentsT};
 
 use super::summaries::mean_sd;
-use super::Direction;
+use super::{t_quantile, Direction};
 
 /// The one-sided Clopper–Pearson bound for a binomial proportion k/n at `confidence`
 /// (lower bound for [`Direction::AtLeast`], upper for [`Direction::AtMost`]).
@@ -61,11 +61,6 @@ pub fn binomial_p_value(k: u64, n: u64, p0: f64, dir: Direction) -> f64 {
             }
         }
     }
-}
-
-/// Quantile of Student's t with `df` degrees of freedom.
-pub fn t_quantile(p: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).expect("df > 0").inverse_cdf(p)
 }
 
 /// A one-sided t bound on a mean and the p-value of H0 "the claim is false".

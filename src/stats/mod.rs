@@ -14,10 +14,16 @@ pub mod regression;
 pub mod summaries;
 
 use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
 
-pub use bounds::{binomial_p_value, clopper_pearson, t_bound, t_interval, t_quantile, TBound};
+pub use bounds::{binomial_p_value, clopper_pearson, t_bound, t_interval, TBound};
 pub use regression::{loglog_slope, slope_fit, LogLogSlope, SlopeFit};
 pub use summaries::{mean, mean_ci95, mean_sd, median, quantile_sorted};
+
+/// Quantile of Student's t with `df` degrees of freedom.
+pub fn t_quantile(p: f64, df: f64) -> f64 {
+    StudentsT::new(0.0, 1.0, df).expect("df > 0").inverse_cdf(p)
+}
 
 /// Which side of the threshold the claim puts the statistic on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

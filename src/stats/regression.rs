@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::bounds::t_quantile;
+use super::t_quantile;
 
 /// Ordinary least squares fit y = a + b·x with the slope's two-sided t interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]

@@ -1,7 +1,7 @@
 //! Summaries of a sample: mean (with a Student-t interval), standard deviation, median,
 //! quantiles.
 
-use super::bounds::t_quantile;
+use super::t_quantile;
 
 /// Mean, sample standard deviation and count.
 pub fn mean_sd(values: &[f64]) -> (f64, f64, usize) {
