@@ -72,6 +72,23 @@ impl Network {
         }
     }
 
+    /// Weight decay of one SGD step: W ← (1 − ηλ)·W (nothing to do when ηλ = 0).
+    pub fn decay(&mut self, lr: f64, weight_decay: f64) {
+        let shrink = 1.0 - lr * weight_decay;
+        if shrink != 1.0 {
+            self.scale(shrink);
+        }
+    }
+
+    /// W ← W + alpha·G elementwise (G m×d1): an SGD step with a gradient formed apart.
+    pub fn add_scaled(&mut self, alpha: f64, g: &Mat<f64>) {
+        for k in 0..self.d1() {
+            for (v, &gv) in self.w.col_as_slice_mut(k).iter_mut().zip(g.col_as_slice(k)) {
+                *v += alpha * gv;
+            }
+        }
+    }
+
     /// ‖w_i‖ of every neuron.
     pub fn row_norms(&self) -> Vec<f64> {
         let mut n = vec![0.0; self.m()];

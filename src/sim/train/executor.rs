@@ -6,9 +6,9 @@ use std::time::Instant;
 use faer::Mat;
 
 use crate::config::Settings;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::sim::data::Batch;
-use crate::sim::metrics::{self, FeatureReport, FeatureSummary, NeuronRow};
+use crate::sim::metrics::{self, FeatureReport, FeatureSummary};
 use crate::sim::network::Network;
 use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
 use crate::sim::rng::{self, Purpose};
@@ -136,7 +136,50 @@ fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, 
     )
 }
 
-/// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the settings.
+/// What the executor drives: one SGD step at a time of some solver (the paper's
+/// [`Trainer`], or the peer variant's solver).
+pub trait Solver {
+    /// One SGD step; returns the batch loss (without the weight-decay term).
+    fn step(&mut self) -> Result<f64>;
+}
+
+impl Solver for Trainer {
+    fn step(&mut self) -> Result<f64> {
+        Trainer::step(self)
+    }
+}
+
+/// The training loop shared by every solver: `steps` steps, the divergence guard (a
+/// non-finite loss stops the run with an error naming the step), the observer's
+/// `on_step`, and every `window` steps (and at the last) `on_window(solver, step, mean
+/// loss of the window, observer)`.
+pub fn drive<S: Solver>(
+    solver: &mut S,
+    steps: usize,
+    window: usize,
+    observer: &mut dyn Observer,
+    mut on_window: impl FnMut(&S, usize, f64, &mut dyn Observer) -> Result<()>,
+) -> Result<()> {
+    let (mut sum, mut len) = (0.0, 0usize);
+    for t in 1..=steps {
+        let l = solver.step()?;
+        if !l.is_finite() {
+            return Err(Error::Diverged { step: t, what: "loss" });
+        }
+        sum += l;
+        len += 1;
+        observer.on_step(t, steps, l);
+        if t % window == 0 || t == steps {
+            on_window(solver, t, sum / len as f64, &mut *observer)?;
+            sum = 0.0;
+            len = 0;
+        }
+    }
+    Ok(())
+}
+
+/// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the
+/// settings.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
     let start = Instant::now();
     let mut trainer = Trainer::new(settings);
@@ -147,26 +190,22 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     let (row0, init_features) = log_row(&trainer, &eval, 0, f64::NAN);
     observer.on_log(&row0);
     let mut log = vec![row0];
-    let mut window = 0.0;
-    let mut window_len = 0usize;
     let mut final_loss = f64::NAN;
     let mut last_report = None;
-    for t in 1..=settings.train.steps {
-        let l = trainer.step()?;
-        window += l;
-        window_len += 1;
-        observer.on_step(t, settings.train.steps, l);
-        if t % settings.train.log_every == 0 || t == settings.train.steps {
-            let mean_loss = window / window_len as f64;
+    drive(
+        &mut trainer,
+        settings.train.steps,
+        settings.train.log_every,
+        observer,
+        |trainer, t, mean_loss, observer| {
             final_loss = mean_loss;
-            window = 0.0;
-            window_len = 0;
-            let (row, report) = log_row(&trainer, &eval, t, mean_loss);
+            let (row, report) = log_row(trainer, &eval, t, mean_loss);
             observer.on_log(&row);
             log.push(row);
             last_report = Some(report);
-        }
-    }
+            Ok(())
+        },
+    )?;
     let final_features = last_report.expect("at least one step is logged");
     let bias = trainer.current_biases();
     let net = trainer.network().clone();
@@ -223,9 +262,4 @@ fn run_probes(
         )?);
     }
     Ok(rows)
-}
-
-/// The neurons table of a run.
-pub fn neuron_rows(out: &RunOutput) -> &[NeuronRow] {
-    &out.final_features.neurons
 }

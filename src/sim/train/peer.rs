@@ -19,19 +19,21 @@
 use std::path::Path;
 use std::time::Instant;
 
-use faer::{Accum, Mat, MatRef};
+use faer::Mat;
 use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
-use crate::sim::augment;
-use crate::sim::data::SparseCoding;
-use crate::sim::linalg::gemm;
+use crate::sim::augment::{self, Augmentation};
+use crate::sim::data::{Batch, SparseCoding};
+pub use crate::sim::loss::nt_xent::{nt_xent_loss_and_grad, PeerGrad};
 use crate::sim::metrics::{self, FeatureReport};
-use crate::sim::network::{soft_threshold, Network};
+use crate::sim::network::Network;
 use crate::sim::rng::{self, Purpose};
 use crate::sim::summary::{Metric, Summary};
+use crate::sim::train::executor::{drive, Silent, Solver};
 
 /// The `[peer]` table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -94,107 +96,6 @@ fn check(s: &Settings, p: &PeerParams) -> Result<()> {
     Ok(())
 }
 
-/// Loss and gradients of one batch.
-#[derive(Debug, Clone)]
-pub struct PeerGrad {
-    /// The NT-Xent loss.
-    pub loss: f64,
-    /// ∂L/∂W (m×d1).
-    pub dw: Mat<f64>,
-    /// ∂L/∂b (m).
-    pub db: Vec<f64>,
-}
-
-const NORM_EPS: f64 = 1e-8;
-
-/// The symmetric NT-Xent loss of views `v1`, `v2` (d1×B, column p of each is sample p) and
-/// its exact gradient in W and b, through both views.
-pub fn nt_xent_loss_and_grad(
-    w: &Mat<f64>,
-    bias: &[f64],
-    v1: MatRef<'_, f64>,
-    v2: MatRef<'_, f64>,
-    tau: f64,
-) -> PeerGrad {
-    let (m, b) = (w.nrows(), v1.ncols());
-    let n2 = 2 * b;
-    let mut v = Mat::<f64>::zeros(w.ncols(), n2);
-    v.as_mut().subcols_mut(0, b).copy_from(v1);
-    v.as_mut().subcols_mut(b, b).copy_from(v2);
-    let mut u = Mat::<f64>::zeros(m, n2);
-    gemm(u.as_mut(), Accum::Replace, w.as_ref(), v.as_ref(), 1.0);
-    let mut z = Mat::<f64>::zeros(m, n2);
-    let mut r = vec![0.0; n2];
-    for k in 0..n2 {
-        let mut ss = 0.0;
-        for i in 0..m {
-            let f = soft_threshold(u[(i, k)], bias[i]);
-            z[(i, k)] = f;
-            ss += f * f;
-        }
-        r[k] = ss.sqrt().max(NORM_EPS);
-        for i in 0..m {
-            z[(i, k)] /= r[k];
-        }
-    }
-    let mut s = Mat::<f64>::zeros(n2, n2);
-    gemm(s.as_mut(), Accum::Replace, z.transpose(), z.as_ref(), 1.0);
-    // G = dL/dS (row a: anchor a), then dZ = Z (G + Gᵀ).
-    let mut g = Mat::<f64>::zeros(n2, n2);
-    let mut loss = 0.0;
-    let scale = 1.0 / (n2 as f64 * tau);
-    for a in 0..n2 {
-        let pos = (a + b) % n2;
-        let mx = (0..n2)
-            .filter(|&k| k != a)
-            .map(|k| s[(a, k)])
-            .fold(f64::NEG_INFINITY, f64::max);
-        let mut zsum = 0.0;
-        for k in 0..n2 {
-            if k != a {
-                let e = ((s[(a, k)] - mx) / tau).exp();
-                g[(a, k)] = e;
-                zsum += e;
-            }
-        }
-        loss += -(s[(a, pos)] - mx) / tau + zsum.ln();
-        for k in 0..n2 {
-            g[(a, k)] *= scale / zsum;
-        }
-        g[(a, pos)] -= scale;
-    }
-    loss /= n2 as f64;
-    let mut gs = Mat::<f64>::zeros(n2, n2);
-    for a in 0..n2 {
-        for k in 0..n2 {
-            gs[(a, k)] = g[(a, k)] + g[(k, a)];
-        }
-    }
-    let mut dz = Mat::<f64>::zeros(m, n2);
-    gemm(dz.as_mut(), Accum::Replace, z.as_ref(), gs.as_ref(), 1.0);
-    // Through the normalisation and the threshold: dU = dF ∘ 1[|u| > b], db = −Σ dF sign(u) 1[..].
-    let mut du = Mat::<f64>::zeros(m, n2);
-    let mut db = vec![0.0; m];
-    for k in 0..n2 {
-        let proj: f64 = if r[k] > NORM_EPS {
-            (0..m).map(|i| z[(i, k)] * dz[(i, k)]).sum()
-        } else {
-            0.0
-        };
-        for i in 0..m {
-            let df = (dz[(i, k)] - z[(i, k)] * proj) / r[k];
-            let uk = u[(i, k)];
-            if uk.abs() > bias[i] {
-                du[(i, k)] = df;
-                db[i] -= df * uk.signum();
-            }
-        }
-    }
-    let mut dw = Mat::<f64>::zeros(m, w.ncols());
-    gemm(dw.as_mut(), Accum::Replace, du.as_ref(), v.transpose(), 1.0);
-    PeerGrad { loss, dw, db }
-}
-
 /// What a peer run measured.
 #[derive(Debug, Clone)]
 pub struct PeerOutput {
@@ -232,72 +133,117 @@ impl PeerOutput {
     }
 }
 
-/// Train the peer variant: deterministic in the settings.
+/// The peer variant's solver: a fixed dataset visited in reshuffled mini-batches, NT-Xent
+/// through both views, weights and biases both trained by SGD.
+struct PeerSolver<'a> {
+    s: &'a Settings,
+    net: Network,
+    bias: Vec<f64>,
+    data: Batch,
+    data_rng: ChaCha8Rng,
+    mask_rng: ChaCha8Rng,
+    aug: Box<dyn Augmentation>,
+    order: Vec<usize>,
+    /// Index of the next mini-batch within the epoch.
+    next: usize,
+}
+
+impl PeerSolver<'_> {
+    /// The views of one mini-batch (the samples `chunk` of the dataset).
+    fn views(&mut self, chunk: &[usize]) -> (Mat<f64>, Mat<f64>) {
+        let d1 = self.s.model.d1;
+        let mut x = Mat::<f64>::zeros(d1, chunk.len());
+        for (c, &idx) in chunk.iter().enumerate() {
+            x.col_mut(c).copy_from(self.data.x.col(idx));
+        }
+        let (mut v1, mut v2) = (Mat::zeros(d1, chunk.len()), Mat::zeros(d1, chunk.len()));
+        if self.aug.identity_views() {
+            v1.copy_from(&x);
+            v2.copy_from(&x);
+        } else {
+            self.aug.views(&x, &mut v1, &mut v2, &mut self.mask_rng);
+        }
+        (v1, v2)
+    }
+}
+
+impl Solver for PeerSolver<'_> {
+    fn step(&mut self) -> Result<f64> {
+        let batch = self.s.train.batch;
+        if self.next == 0 {
+            // A new epoch: Fisher-Yates with the data stream.
+            for i in (1..self.order.len()).rev() {
+                let j = self.data_rng.random_range(0..=i);
+                self.order.swap(i, j);
+            }
+        }
+        let start = self.next * batch;
+        let chunk: Vec<usize> = self.order[start..(start + batch).min(self.order.len())].to_vec();
+        self.next = if start + batch >= self.order.len() {
+            0
+        } else {
+            self.next + 1
+        };
+        let (v1, v2) = self.views(&chunk);
+        let g = nt_xent_loss_and_grad(&self.net.w, &self.bias, v1.as_ref(), v2.as_ref(), self.s.train.tau);
+        if !g.loss.is_finite() {
+            // The executor names the step; the weights must not take a NaN update first.
+            return Ok(g.loss);
+        }
+        self.net.decay(self.s.train.lr, self.s.train.weight_decay);
+        self.net.add_scaled(-self.s.train.lr, &g.dw);
+        for (bi, dbi) in self.bias.iter_mut().zip(&g.db) {
+            *bi -= self.s.train.lr * dbi;
+        }
+        Ok(g.loss)
+    }
+}
+
+/// Train the peer variant on the shared executor ([`drive`], one logging window per
+/// epoch): deterministic in the settings.
 pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     check(s, p)?;
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
-    let mut net = Network::init(
+    let net = Network::init(
         s.network.m,
         s.model.d1,
         s.network.sigma0,
         &mut rng::stream(s.seed, Purpose::Init),
     );
-    let mut bias = vec![p.bias_init; s.network.m];
     let mut data_rng = rng::stream(s.seed, Purpose::Data);
     let data = model.sample(p.n_samples, &mut data_rng);
-    let aug = augment::from_config(&s.augmentation, s.model.sigma_xi);
-    let mut mask_rng = rng::stream(s.seed, Purpose::Masks);
-    let mut order: Vec<usize> = (0..p.n_samples).collect();
+    let mut solver = PeerSolver {
+        s,
+        net,
+        bias: vec![p.bias_init; s.network.m],
+        data,
+        data_rng,
+        mask_rng: rng::stream(s.seed, Purpose::Masks),
+        aug: augment::from_config(&s.augmentation, s.model.sigma_xi),
+        order: (0..p.n_samples).collect(),
+        next: 0,
+    };
     let mut epoch_loss = Vec::with_capacity(p.epochs);
-    let mut step = 0usize;
-    for _ in 0..p.epochs {
-        // Fisher-Yates with the data stream.
-        for i in (1..order.len()).rev() {
-            let j = data_rng.random_range(0..=i);
-            order.swap(i, j);
-        }
-        let (mut total, mut count) = (0.0, 0usize);
-        for chunk in order.chunks(s.train.batch) {
-            step += 1;
-            let mut x = Mat::<f64>::zeros(s.model.d1, chunk.len());
-            for (c, &idx) in chunk.iter().enumerate() {
-                x.col_mut(c).copy_from(data.x.col(idx));
-            }
-            let (mut v1, mut v2) = (Mat::zeros(s.model.d1, chunk.len()), Mat::zeros(s.model.d1, chunk.len()));
-            if aug.identity_views() {
-                v1.copy_from(&x);
-                v2.copy_from(&x);
-            } else {
-                aug.views(&x, &mut v1, &mut v2, &mut mask_rng);
-            }
-            let g = nt_xent_loss_and_grad(&net.w, &bias, v1.as_ref(), v2.as_ref(), s.train.tau);
-            if !g.loss.is_finite() {
-                return Err(Error::Diverged { step, what: "loss" });
-            }
-            let shrink = 1.0 - s.train.lr * s.train.weight_decay;
-            for j in 0..s.model.d1 {
-                for i in 0..s.network.m {
-                    net.w[(i, j)] = shrink * net.w[(i, j)] - s.train.lr * g.dw[(i, j)];
-                }
-            }
-            for (bi, dbi) in bias.iter_mut().zip(&g.db) {
-                *bi -= s.train.lr * dbi;
-            }
-            total += g.loss;
-            count += 1;
-        }
-        epoch_loss.push(total / count as f64);
-    }
+    drive(
+        &mut solver,
+        s.train.steps,
+        steps_per_epoch(s, p),
+        &mut Silent,
+        |_, _, mean, _| {
+            epoch_loss.push(mean);
+            Ok(())
+        },
+    )?;
     let eval = model.sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval));
-    let features = metrics::measure(&net, &bias, &model.dict, &eval, &s.metrics);
+    let features = metrics::measure(&solver.net, &solver.bias, &model.dict, &eval, &s.metrics);
     Ok(PeerOutput {
         settings: s.clone(),
         params: p.clone(),
         epoch_loss,
         features,
-        network: net,
-        bias,
+        network: solver.net,
+        bias: solver.bias,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
 }

@@ -228,11 +228,7 @@ impl Trainer {
     /// in place. (The scaling cannot share phase 1's pass over W: the forward products of
     /// this step need the unscaled W, and faer's product offers no β·dst + α·AB.)
     pub fn apply_update(&mut self) {
-        let s = &self.settings;
-        let shrink = 1.0 - s.train.lr * s.train.weight_decay;
-        if shrink != 1.0 {
-            self.net.scale(shrink);
-        }
+        self.net.decay(self.settings.train.lr, self.settings.train.weight_decay);
         let ws = &self.ws;
         let x1 = if self.aug.identity_views() { &ws.x } else { &ws.v1 };
         loss::accumulate_weight_grad(
