@@ -1,6 +1,6 @@
 //! Running independent simulations side by side on the cores.
 //!
-//! Each simulation is single-threaded (bit-reproducible, RUST_NOTES); a pool of `jobs`
+//! Each simulation is single-threaded (bit-reproducible, docs/THEORY.md §4.7); a pool of `jobs`
 //! scoped threads takes tasks in order from a shared counter, and results come back in the
 //! tasks' order, so a parallel run returns exactly what a serial run returns.
 

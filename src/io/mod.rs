@@ -32,16 +32,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::rename(&tmp, path).map_err(wrap)
 }
 
+/// The bytes of a CSV writer that wrote into memory: the one way every table of the
+/// crate is finished (the `csv` crate's default style: comma, `\n`, quotes only when needed).
+pub fn finish_csv(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner().map_err(|e| Error::Write {
+        path: PathBuf::from("<csv buffer>"),
+        source: e.into_error(),
+    })
+}
+
 /// Serialise rows as CSV (header from the first row's field names).
 pub fn csv_bytes<T: Serialize>(rows: &[T]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
         w.serialize(r)?;
     }
-    w.into_inner().map_err(|e| Error::Write {
-        path: PathBuf::from("<csv buffer>"),
-        source: e.into_error(),
-    })
+    finish_csv(w)
 }
 
 /// `metrics.csv`: `step,loss` then the fields of [`crate::sim::metrics::FeatureSummary`].
@@ -69,10 +75,7 @@ pub fn summary_bytes(summary: &Summary) -> Result<Vec<u8>> {
     for (k, v) in summary.rows() {
         w.write_record([k.name(), &v.to_string()])?;
     }
-    w.into_inner().map_err(|e| Error::Write {
-        path: PathBuf::from("<csv buffer>"),
-        source: e.into_error(),
-    })
+    finish_csv(w)
 }
 
 /// The α = W M matrix as CSV: one row per neuron, columns `neuron,atom_0..atom_{d-1}`.
@@ -87,10 +90,7 @@ pub fn alpha_bytes(out: &RunOutput) -> Result<Vec<u8>> {
         rec.extend((0..a.ncols()).map(|j| a[(i, j)].to_string()));
         w.write_record(&rec)?;
     }
-    w.into_inner().map_err(|e| Error::Write {
-        path: PathBuf::from("<csv buffer>"),
-        source: e.into_error(),
-    })
+    finish_csv(w)
 }
 
 /// What was run, for `manifest.json`.

@@ -1,9 +1,9 @@
-//! Augmentations that turn a batch x into two views (x⁺, x⁺⁺) (seed §2.4, SPEC §4).
+//! Augmentations that turn a batch x into two views (x⁺, x⁺⁺) (docs/THEORY.md §1.4, docs/THEORY.md §4.4).
 //!
 //! One small trait so more augmentations can be added: an augmentation fills two view
 //! buffers from x, or declares that its views are x itself (then the trainer skips the
 //! copy and the second forward pass). Besides the paper's two arms (none, complementary
-//! RandomMask with keep probability 1/2) it offers the variants seed §4.3 asks about:
+//! RandomMask with keep probability 1/2) it offers the variants docs/THEORY.md §2.5 asks about:
 //! other keep probabilities, independent masks, additive Gaussian noise and a contiguous
 //! (crop-like) block mask.
 
@@ -33,7 +33,7 @@ pub trait Augmentation: Send + Sync {
     }
 
     /// Per-coordinate std of the noise ξ as it appears in the views, relative to σ_ξ (the
-    /// bias rule's s/σ_ξ, SPEC §2). Where the two views differ, the root mean square of
+    /// bias rule's s/σ_ξ, docs/THEORY.md §4.2). Where the two views differ, the root mean square of
     /// the two.
     fn noise_std_factor(&self) -> f64;
 }
@@ -89,7 +89,7 @@ impl MaskSampler {
 
 /// Complementary RandomMask: D = diag(D_kk), D_kk ~ Bernoulli(q) i.i.d., one D per sample,
 /// x⁺ = Dx/q, x⁺⁺ = (I − D)x/(1 − q). With q = 1/2 this is the paper's x⁺ = 2Dx,
-/// x⁺⁺ = 2(I − D)x (seed §2.4).
+/// x⁺⁺ = 2(I − D)x (docs/THEORY.md §1.4).
 #[derive(Debug, Clone, Copy)]
 pub struct RandomMask {
     /// Keep probability q of the first view.

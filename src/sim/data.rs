@@ -1,4 +1,4 @@
-//! The sparse coding model x = Mz + ξ (seed §2.1, SPEC §1).
+//! The sparse coding model x = Mz + ξ (docs/THEORY.md §1.1, docs/THEORY.md §4.1).
 //!
 //! Samples are stored as the *columns* of a d1×n matrix, so one sample is contiguous
 //! in memory. The sparse codes z are kept sparsely (about p·d nonzeros a sample) and Mz
@@ -19,7 +19,7 @@ pub struct Dictionary {
 
 impl Dictionary {
     /// The first d columns of Q from faer's QR of a d1×d standard Gaussian matrix, filled
-    /// column by column from `rng` (SPEC §1). Delocalised: ‖M_j‖_∞ ≈ √(2 ln d1 / d1).
+    /// column by column from `rng` (docs/THEORY.md §4.1). Delocalised: ‖M_j‖_∞ ≈ √(2 ln d1 / d1).
     pub fn gaussian_qr<R: Rng>(d1: usize, d: usize, rng: &mut R) -> Self {
         let mut g = Mat::<f64>::zeros(d1, d);
         for j in 0..d {
@@ -31,7 +31,7 @@ impl Dictionary {
         Self { m: q }
     }
 
-    /// The first d columns of the d1×d1 identity (coordinate-aligned; SPEC §4 ablation).
+    /// The first d columns of the d1×d1 identity (coordinate-aligned; §4.4 ablation).
     pub fn identity(d1: usize, d: usize) -> Self {
         Self {
             m: Mat::from_fn(d1, d, |i, j| if i == j { 1.0 } else { 0.0 }),
@@ -138,7 +138,7 @@ pub struct Batch {
     pub z: SparseCodes,
 }
 
-/// The data distribution 𝒟_x of seed §2.1: the dictionary, p and σ_ξ.
+/// The data distribution 𝒟_x of docs/THEORY.md §1.1: the dictionary, p and σ_ξ.
 #[derive(Debug, Clone)]
 pub struct SparseCoding {
     /// The dictionary M.

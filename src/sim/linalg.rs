@@ -1,5 +1,5 @@
 //! The one dense product the crate uses: faer's matmul, single-threaded (`Par::Seq`, for
-//! bit-reproducibility; RUST_NOTES), followed by clearing the upper halves of the AVX
+//! bit-reproducibility; docs/THEORY.md §4.7), followed by clearing the upper halves of the AVX
 //! registers.
 //!
 //! Why the second part: faer's kernels leave the AVX upper state dirty, and code that runs

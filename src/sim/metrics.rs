@@ -1,13 +1,13 @@
-//! Metrics of the learned features (seed §3.1, §3.2; SPEC §2, §6).
+//! Metrics of the learned features (docs/THEORY.md §2.1, §2.2; §4.2, §3).
 //!
-//! * α = W·M (m×d), α_ij = ⟨w_i, M_j⟩: the coefficients of the decomposition of seed §2.2.
+//! * α = W·M (m×d), α_ij = ⟨w_i, M_j⟩: the coefficients of the decomposition of docs/THEORY.md §1.2.
 //! * alignment_i = max_j |α_ij| / ‖w_i‖ (= the best |cos(w_i, M_j)|, as M_j is a unit vector).
 //! * sparse share_i = ‖Mᵀw_i‖² / ‖w_i‖², the fraction of ‖w_i‖² on span(M); the rest lies on
 //!   M⊥, which is never formed (‖P⊥w‖² = ‖w‖² − ‖Mᵀw‖²).
 //! * |N_i| = #{j : |α_ij| ≥ support_share · max_k |α_ik|}.
 //! * coverage: atom j is covered when it is the best atom of some neuron whose alignment
 //!   exceeds `coverage_alignment`; neurons per atom count such neurons.
-//! * noise dominance: cos(f(x), f(ξ)) over fresh test samples (seed §3.1), undefined where
+//! * noise dominance: cos(f(x), f(ξ)) over fresh test samples (docs/THEORY.md §2.1), undefined where
 //!   either representation is zero (counted as the zero fraction, left out of the mean).
 //! * per-atom best |cos(w_i, M_j)| over neurons: the metric a peer simulation reports.
 
@@ -122,15 +122,15 @@ pub fn noise_cosines(net: &Network, bias: &[f64], batch: &Batch) -> Vec<f64> {
         .collect()
 }
 
-/// Measure the features of `net` (with biases `bias`) against the dictionary, on the
-/// fresh test samples `eval`.
-pub fn measure(net: &Network, bias: &[f64], dict: &Dictionary, eval: &Batch, cfg: &MetricsConfig) -> FeatureReport {
-    let m = net.m();
-    let d = dict.d();
-    let mut alpha = Mat::<f64>::zeros(m, d);
-    gemm(alpha.as_mut(), Accum::Replace, net.w.as_ref(), dict.matrix(), 1.0);
-    let norms = net.row_norms();
-
+/// Per neuron: its row of the neurons table, from α = W M and the norms; also, per atom,
+/// the number of aligned neurons whose best atom it is and the best |cos(w_i, M_j)|.
+fn neurons_and_atoms(
+    alpha: &Mat<f64>,
+    norms: &[f64],
+    bias: &[f64],
+    cfg: &MetricsConfig,
+) -> (Vec<NeuronRow>, Vec<usize>, Vec<f64>) {
+    let (m, d) = (alpha.nrows(), alpha.ncols());
     let mut neurons = Vec::with_capacity(m);
     let mut per_atom = vec![0usize; d];
     let mut atom_best = vec![0.0f64; d];
@@ -169,6 +169,17 @@ pub fn measure(net: &Network, bias: &[f64], dict: &Dictionary, eval: &Batch, cfg
             bias: bias[i],
         });
     }
+    (neurons, per_atom, atom_best)
+}
+
+/// Measure the features of `net` (with biases `bias`) against the dictionary, on the
+/// fresh test samples `eval`.
+pub fn measure(net: &Network, bias: &[f64], dict: &Dictionary, eval: &Batch, cfg: &MetricsConfig) -> FeatureReport {
+    let m = net.m();
+    let mut alpha = Mat::<f64>::zeros(m, dict.d());
+    gemm(alpha.as_mut(), Accum::Replace, net.w.as_ref(), dict.matrix(), 1.0);
+    let norms = net.row_norms();
+    let (neurons, per_atom, atom_best) = neurons_and_atoms(&alpha, &norms, bias, cfg);
 
     let noise_cos = noise_cosines(net, bias, eval);
     let mut defined: Vec<f64> = noise_cos.iter().copied().filter(|c| !c.is_nan()).collect();

@@ -1,9 +1,9 @@
-//! The two-layer network of symmetric-threshold ReLU neurons (seed §2.2, SPEC §2).
+//! The two-layer network of symmetric-threshold ReLU neurons (docs/THEORY.md §1.2, docs/THEORY.md §4.2).
 //!
 //! h_i(x) = ReLU(⟨w_i,x⟩ − b_i) − ReLU(−⟨w_i,x⟩ − b_i) = sign(u)·max(|u| − b_i, 0) with
 //! u = ⟨w_i,x⟩: a soft threshold whose derivative in u is 1[|u| > b_i]. The bias is not
 //! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
-//! seed §2.5's "manually updated using w").
+//! docs/THEORY.md §1.5's "manually updated using w").
 
 use crate::sim::linalg::gemm;
 use faer::{Accum, Mat, MatMut, MatRef};
@@ -96,7 +96,7 @@ impl Network {
         n
     }
 
-    /// The bias rule b_i = κ·s·‖w_i‖ from precomputed norms (SPEC §2).
+    /// The bias rule b_i = κ·s·‖w_i‖ from precomputed norms (docs/THEORY.md §4.2).
     pub fn biases_from_norms(norms: &[f64], kappa: f64, s: f64, out: &mut [f64]) {
         for (b, &n) in out.iter_mut().zip(norms) {
             *b = kappa * s * n;

@@ -1,8 +1,8 @@
-//! Downstream linear probes (seed §2.6, §3.1, §3.2; SPEC §5).
+//! Downstream linear probes (docs/THEORY.md §1.6, §2.1, §2.2; §4.5).
 //!
 //! w* ~ N(0, I_d) per seed. Regression y = ⟨w*, z⟩ by ridge least squares on standardised
 //! features with an intercept, the ridge strength chosen from a grid on a 20% hold-out of
-//! the training set and refitted on all of it ("the best linear probe" of seed §3.1 within
+//! the training set and refitted on all of it ("the best linear probe" of docs/THEORY.md §2.1 within
 //! that grid); reported as the test relative MSE = MSE / Var(y). Classification
 //! y = sign⟨w*, z⟩ by L2-regularised logistic regression solved by Newton's method with a
 //! backtracking line search, on the samples with ⟨w*, z⟩ ≠ 0 only (those with z = 0 have no

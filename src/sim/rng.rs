@@ -3,7 +3,7 @@
 //! Every random quantity of a run is drawn from a ChaCha8 generator keyed by the
 //! master seed, on a stream number fixed per purpose. Two settings that differ only in
 //! (say) the augmentation therefore share the dictionary, the initial weights and the data
-//! stream bit for bit, which makes them a *paired* comparison (seed §4.2).
+//! stream bit for bit, which makes them a *paired* comparison (docs/THEORY.md §2.4).
 //! `StdRng` is not value-stable across `rand` releases, ChaCha8 is.
 
 use rand::SeedableRng;
@@ -14,17 +14,17 @@ use rand_chacha::ChaCha8Rng;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u64)]
 pub enum Purpose {
-    /// The dictionary M (seed §2.1).
+    /// The dictionary M (docs/THEORY.md §1.1).
     Dictionary = 1,
-    /// The initial weights W⁽⁰⁾ (seed §2.2).
+    /// The initial weights W⁽⁰⁾ (docs/THEORY.md §1.2).
     Init = 2,
-    /// The training data stream: z and ξ of every SGD step (seed §2.5).
+    /// The training data stream: z and ξ of every SGD step (docs/THEORY.md §1.5).
     Data = 3,
-    /// The augmentation's randomness (masks; seed §2.4).
+    /// The augmentation's randomness (masks; §1.4).
     Masks = 4,
-    /// The downstream probes: w* and the probe train/test samples (seed §2.6).
+    /// The downstream probes: w* and the probe train/test samples (docs/THEORY.md §1.6).
     Probes = 5,
-    /// Fresh test samples for the feature metrics (noise dominance, seed §3.1).
+    /// Fresh test samples for the feature metrics (noise dominance, docs/THEORY.md §2.1).
     Eval = 6,
     /// The audit's own Monte Carlo (data-model checks, the RandomMask identity).
     Audit = 7,

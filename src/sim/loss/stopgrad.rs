@@ -1,4 +1,4 @@
-//! The contrastive loss with StopGrad and its analytic gradient (seed §2.3, SPEC §3).
+//! The contrastive loss with StopGrad and its analytic gradient (docs/THEORY.md §1.3, docs/THEORY.md §4.3).
 //!
 //! With F1 = f(X⁺), F2 = f(X⁺⁺) (m×B, one sample a column) and S = F1ᵀF2,
 //! L = (1/B) Σ_p [ τ·logsumexp_q(S_pq/τ) − S_pp ]: the positives are the pairs

@@ -1,4 +1,4 @@
-//! Online SGD on the contrastive objective (seed §2.5, SPEC §3).
+//! Online SGD on the contrastive objective (docs/THEORY.md §1.5, docs/THEORY.md §4.3).
 //!
 //! Each step draws B fresh samples from the data stream, makes two views, evaluates the
 //! loss with StopGrad and in-batch negatives, and updates
@@ -242,7 +242,7 @@ impl Trainer {
 }
 
 /// κ·s after `steps_done` steps: zero during the warm-up, κ·σ_ξ·(noise factor of the views)
-/// afterwards (SPEC §2).
+/// afterwards (docs/THEORY.md §4.2).
 pub fn bias_scale(s: &Settings, aug: &dyn Augmentation, steps_done: usize) -> f64 {
     if steps_done < s.network.warmup_steps {
         0.0
