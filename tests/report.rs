@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use decouple::io;
 use decouple::report::figures;
+use decouple::report::progress::silent;
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
 use decouple::sim::rng::{stream, Purpose};
 use decouple::sim::train::executor::{self, Silent};
@@ -51,11 +52,7 @@ fn spec(text: &str) -> decouple::Result<SweepSpec> {
 }
 
 fn opts(shard: Option<Shard>) -> SweepOptions {
-    SweepOptions {
-        jobs: 2,
-        shard,
-        quiet: true,
-    }
+    SweepOptions { jobs: 2, shard }
 }
 
 fn read(p: PathBuf) -> Vec<u8> {
@@ -67,13 +64,13 @@ fn sharded_and_merged_equals_unsharded() {
     let tmp = tempfile::tempdir().unwrap();
     let s = spec(SWEEP).unwrap();
     assert_eq!(s.tasks().unwrap().len(), 8);
-    let whole = sweep::run_sweep(&s, &tmp.path().join("whole"), &opts(None), |_, _| {}).unwrap();
+    let whole = sweep::run_sweep(&s, &tmp.path().join("whole"), &opts(None), &silent).unwrap();
     assert_eq!((whole.ran, whole.rows), (8, 8));
     let mut shard_dirs = Vec::new();
     let mut rows = 0;
     for k in 1..=3 {
         let shard = Shard { k, n: 3 };
-        let o = sweep::run_sweep(&s, &tmp.path().join(format!("shard{k}")), &opts(Some(shard)), |_, _| {}).unwrap();
+        let o = sweep::run_sweep(&s, &tmp.path().join(format!("shard{k}")), &opts(Some(shard)), &silent).unwrap();
         rows += o.rows;
         shard_dirs.push(o.dir);
     }
@@ -85,7 +82,7 @@ fn sharded_and_merged_equals_unsharded() {
         assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
     }
     // The merged folder resumes like the unsharded one: nothing left to run.
-    let again = sweep::run_sweep(&s, &tmp.path().join("merged"), &opts(None), |_, _| {}).unwrap();
+    let again = sweep::run_sweep(&s, &tmp.path().join("merged"), &opts(None), &silent).unwrap();
     assert_eq!((again.ran, again.skipped), (0, 8));
     // Merging two different sweeps is refused.
     let other = spec(&SWEEP.replace("seeds = 2", "seeds = 1")).unwrap();
@@ -93,7 +90,7 @@ fn sharded_and_merged_equals_unsharded() {
         &other,
         &tmp.path().join("other"),
         &opts(Some(Shard { k: 1, n: 4 })),
-        |_, _| {},
+        &silent,
     )
     .unwrap();
     let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"))
@@ -109,21 +106,21 @@ fn sharded_and_merged_equals_unsharded() {
 fn resume_skips_finished_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let s = spec(SWEEP).unwrap();
-    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((first.ran, first.skipped), (8, 0));
     let csv = read(first.dir.join("sweep.csv"));
     let summary = read(first.dir.join("sweep_summary.csv"));
     // Lose the aggregated outputs: rerunning rebuilds them from the records, simulating nothing.
     std::fs::remove_file(first.dir.join("sweep.csv")).unwrap();
     std::fs::remove_file(first.dir.join("sweep_summary.csv")).unwrap();
-    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((second.ran, second.skipped), (0, 8));
     assert_eq!(read(first.dir.join("sweep.csv")), csv);
     assert_eq!(read(first.dir.join("sweep_summary.csv")), summary);
     // An interrupted run leaves no record.json: exactly that run is redone, same bytes.
     let hash = &s.tasks().unwrap()[3].hash;
     std::fs::remove_file(first.dir.join("runs").join(hash).join("record.json")).unwrap();
-    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((third.ran, third.skipped), (1, 7));
     assert_eq!(read(first.dir.join("sweep.csv")), csv);
 }
@@ -193,7 +190,7 @@ fn plots_write_nonempty_svgs() {
     let pair = figs.join("pair_heatmap.svg");
     figures::heatmap(&runs, &pair).unwrap();
     files.push(pair);
-    let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), |_, _| {}).unwrap();
+    let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), &silent).unwrap();
     let table = SweepTable::read(&o.dir).unwrap();
     let f = figs.join("sweep.svg");
     figures::sweep_vs_d(
