@@ -1,9 +1,12 @@
 //! Sweeps (sharding, merging, resuming, bad input), figures and the peer variant's gradient.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use decouple::io;
+use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine, FailedCheck};
 use decouple::report::figures;
+use decouple::report::progress::{silent, ProgressEvent};
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
 use decouple::sim::rng::{stream, Purpose};
 use decouple::sim::train::executor::{self, Silent};
@@ -51,11 +54,7 @@ fn spec(text: &str) -> decouple::Result<SweepSpec> {
 }
 
 fn opts(shard: Option<Shard>) -> SweepOptions {
-    SweepOptions {
-        jobs: 2,
-        shard,
-        quiet: true,
-    }
+    SweepOptions { jobs: 2, shard }
 }
 
 fn read(p: PathBuf) -> Vec<u8> {
@@ -67,13 +66,13 @@ fn sharded_and_merged_equals_unsharded() {
     let tmp = tempfile::tempdir().unwrap();
     let s = spec(SWEEP).unwrap();
     assert_eq!(s.tasks().unwrap().len(), 8);
-    let whole = sweep::run_sweep(&s, &tmp.path().join("whole"), &opts(None), |_, _| {}).unwrap();
+    let whole = sweep::run_sweep(&s, &tmp.path().join("whole"), &opts(None), &silent).unwrap();
     assert_eq!((whole.ran, whole.rows), (8, 8));
     let mut shard_dirs = Vec::new();
     let mut rows = 0;
     for k in 1..=3 {
         let shard = Shard { k, n: 3 };
-        let o = sweep::run_sweep(&s, &tmp.path().join(format!("shard{k}")), &opts(Some(shard)), |_, _| {}).unwrap();
+        let o = sweep::run_sweep(&s, &tmp.path().join(format!("shard{k}")), &opts(Some(shard)), &silent).unwrap();
         rows += o.rows;
         shard_dirs.push(o.dir);
     }
@@ -85,7 +84,7 @@ fn sharded_and_merged_equals_unsharded() {
         assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
     }
     // The merged folder resumes like the unsharded one: nothing left to run.
-    let again = sweep::run_sweep(&s, &tmp.path().join("merged"), &opts(None), |_, _| {}).unwrap();
+    let again = sweep::run_sweep(&s, &tmp.path().join("merged"), &opts(None), &silent).unwrap();
     assert_eq!((again.ran, again.skipped), (0, 8));
     // Merging two different sweeps is refused.
     let other = spec(&SWEEP.replace("seeds = 2", "seeds = 1")).unwrap();
@@ -93,7 +92,7 @@ fn sharded_and_merged_equals_unsharded() {
         &other,
         &tmp.path().join("other"),
         &opts(Some(Shard { k: 1, n: 4 })),
-        |_, _| {},
+        &silent,
     )
     .unwrap();
     let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"))
@@ -109,23 +108,107 @@ fn sharded_and_merged_equals_unsharded() {
 fn resume_skips_finished_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let s = spec(SWEEP).unwrap();
-    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((first.ran, first.skipped), (8, 0));
     let csv = read(first.dir.join("sweep.csv"));
     let summary = read(first.dir.join("sweep_summary.csv"));
     // Lose the aggregated outputs: rerunning rebuilds them from the records, simulating nothing.
     std::fs::remove_file(first.dir.join("sweep.csv")).unwrap();
     std::fs::remove_file(first.dir.join("sweep_summary.csv")).unwrap();
-    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((second.ran, second.skipped), (0, 8));
     assert_eq!(read(first.dir.join("sweep.csv")), csv);
     assert_eq!(read(first.dir.join("sweep_summary.csv")), summary);
     // An interrupted run leaves no record.json: exactly that run is redone, same bytes.
     let hash = &s.tasks().unwrap()[3].hash;
     std::fs::remove_file(first.dir.join("runs").join(hash).join("record.json")).unwrap();
-    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), |_, _| {}).unwrap();
+    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
     assert_eq!((third.ran, third.skipped), (1, 7));
     assert_eq!(read(first.dir.join("sweep.csv")), csv);
+}
+
+#[test]
+fn progress_goes_to_the_observer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(SWEEP).unwrap();
+    let seen = Mutex::new(Vec::new());
+    let observe = |e: ProgressEvent<'_>| {
+        let line = match e {
+            ProgressEvent::RunFinished { label, seed, .. } => format!("done {label} {seed}"),
+            ProgressEvent::Advanced { done, total } => format!("advanced {done}/{total}"),
+            other => format!("{other:?}"),
+        };
+        seen.lock().unwrap().push(line);
+    };
+    sweep::run_sweep(&s, tmp.path(), &opts(Some(Shard { k: 1, n: 4 })), &observe).unwrap();
+    let mut lines = seen.lock().unwrap().clone();
+    lines.sort();
+    assert_eq!(
+        lines,
+        [
+            "advanced 1/2",
+            "advanced 2/2",
+            "done augmentation.kind=none model.d=6 5",
+            "done augmentation.kind=random_mask model.d=6 5",
+        ]
+    );
+    // The same records resumed by run_or_resume: nothing runs, nothing is reported.
+    seen.lock().unwrap().clear();
+    let settings: Vec<_> = s
+        .tasks()
+        .unwrap()
+        .iter()
+        .step_by(4)
+        .map(|t| t.settings.clone())
+        .collect();
+    let recs = sweep::run_or_resume(&tmp.path().join("tiny"), &settings, 2, &observe).unwrap();
+    assert_eq!(recs.len(), 2);
+    assert!(seen.lock().unwrap().is_empty());
+}
+
+#[test]
+fn one_claims_table_as_text_and_markdown() {
+    let row = decouple::audit::ClaimRow {
+        id: "aug.coverage".into(),
+        section: "3.2".into(),
+        statement: "every atom is learned".into(),
+        statistic: "P(|cos| > 0.5)".into(),
+        value: 0.25,
+        direction: ">=".into(),
+        threshold: 0.95,
+        bound: f64::NAN,
+        p_value: f64::NAN,
+        checks_passed: "1/2".into(),
+        failed: "every_neuron".into(),
+        verdict: "not reproduced".into(),
+        expected: "reproduced".into(),
+        seeds: "1 2".into(),
+        reason: String::new(),
+    };
+    let line = ClaimLine {
+        row,
+        other_failures: vec![FailedCheck {
+            check: "every_neuron".into(),
+            value: 0.5,
+            direction: ">=".into(),
+            threshold: 0.9,
+            bound: 0.125,
+        }],
+    };
+    let text = claims_table_text(std::slice::from_ref(&line));
+    let want = format!(
+        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} expected\n\
+         aug.coverage                   3.2            0.2500  >=      0.9500         NaN  not reproduced  reproduced  <-- differs\n\
+         {:<30}   failed: every_neuron (0.5000 >= 0.9000, bound 0.1250)\n",
+        "claim", "section", "statistic", "", "threshold", "bound", "verdict", ""
+    );
+    assert_eq!(text, want);
+    let md = claims_table_markdown(&[line]);
+    assert_eq!(
+        md.lines().nth(2).unwrap(),
+        "| `aug.coverage` | 3.2 | P(\\|cos\\| > 0.5) | 0.2500 | >= 0.9500 | NaN | 1/2 | not reproduced | reproduced |"
+    );
+    assert_eq!(md.lines().count(), 3, "the header, its rule and one row");
 }
 
 #[test]
@@ -193,7 +276,7 @@ fn plots_write_nonempty_svgs() {
     let pair = figs.join("pair_heatmap.svg");
     figures::heatmap(&runs, &pair).unwrap();
     files.push(pair);
-    let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), |_, _| {}).unwrap();
+    let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), &silent).unwrap();
     let table = SweepTable::read(&o.dir).unwrap();
     let f = figs.join("sweep.svg");
     figures::sweep_vs_d(

@@ -8,6 +8,7 @@ use anyhow::{bail, Context, Result};
 use decouple::audit::scale::Scale;
 use decouple::audit::{self, AuditFile, AuditReport};
 use decouple::parallel;
+use decouple::report::claims;
 
 use super::progress;
 
@@ -51,33 +52,9 @@ pub fn run(path: &Path, seeds: Option<usize>, jobs: Option<usize>, quiet: bool) 
     Ok(report)
 }
 
+/// The claims table, as text (the same rows the report shows as Markdown).
 fn print_table(report: &AuditReport) {
-    println!(
-        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} expected",
-        "claim", "section", "statistic", "", "threshold", "bound", "verdict"
-    );
-    for r in &report.results {
-        let p = &r.checks[0];
-        let flag = if r.verdict == r.expected { "" } else { "  <-- differs" };
-        println!(
-            "{:<30} {:<9} {:>11.4} {:>3} {:>11.4} {:>11.4}  {:<15} {}{}",
-            r.claim.id,
-            r.claim.section,
-            p.value,
-            p.direction,
-            p.threshold,
-            p.bound,
-            r.verdict.as_str(),
-            r.expected.as_str(),
-            flag
-        );
-        for c in r.checks.iter().skip(1).filter(|c| !c.pass) {
-            println!(
-                "{:<30}   failed: {} ({:.4} {} {:.4}, bound {:.4})",
-                "", c.check, c.value, c.direction, c.threshold, c.bound
-            );
-        }
-    }
+    print!("{}", claims::claims_table_text(&claims::claim_lines(report)));
 }
 
 /// `decouple audit`.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use decouple::report::progress::ProgressEvent;
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec};
 
 use super::progress::bar;
@@ -34,12 +35,14 @@ pub fn main(args: &SweepArgs) -> Result<()> {
     let jobs = args.jobs.unwrap_or_else(decouple::parallel::default_jobs);
     let tasks = spec.tasks()?.len();
     let pb = bar(tasks, args.quiet, &spec.name, "runs");
-    let opts = SweepOptions {
-        jobs,
-        shard,
-        quiet: true,
+    let opts = SweepOptions { jobs, shard };
+    // The bar counts finished simulations; the per-run lines stay off under the bar.
+    let on_event = |e: ProgressEvent<'_>| {
+        if let ProgressEvent::Advanced { done, .. } = e {
+            pb.set_position(done as u64);
+        }
     };
-    let outcome = sweep::run_sweep(&spec, &args.out, &opts, |k, _| pb.set_position(k as u64))?;
+    let outcome = sweep::run_sweep(&spec, &args.out, &opts, &on_event)?;
     pb.finish_and_clear();
     println!(
         "{}: {} runs ({} simulated, {} resumed){} -> {}",

@@ -2,6 +2,8 @@
 //! name and renamed, so an interrupted run never leaves a truncated file that looks
 //! complete.
 
+pub mod hash;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 

@@ -24,6 +24,7 @@ use plotters::prelude::*;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::report::sweep::SweepTable;
+use crate::sim::summary::Metric;
 use crate::stats::mean_ci95;
 
 /// Line colours of the arms / runs, in order.
@@ -140,58 +141,70 @@ pub fn heatmap(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
         let (main, bar) = root.split_horizontally(w - 110);
         let panels = main.split_evenly((1, runs.len()));
         for ((label, _), (mat, area)) in runs.iter().zip(mats.iter().zip(panels.iter())) {
-            let (m, d) = (mat.len(), mat.first().map_or(0, Vec::len));
-            let mut chart = ChartBuilder::on(area)
-                .caption(label, ("sans-serif", 18))
-                .margin(8)
-                .x_label_area_size(40)
-                .y_label_area_size(55)
-                .build_cartesian_2d(0f64..d as f64, 0f64..m as f64)
-                .map_err(|e| perr(out, e))?;
-            chart
-                .configure_mesh()
-                .disable_mesh()
-                .x_label_formatter(&|v| format!("{v:.0}"))
-                .y_label_formatter(&|v| format!("{v:.0}"))
-                .x_desc("atom j (dictionary column)")
-                .y_desc("neuron i (sorted by best atom)")
-                .draw()
-                .map_err(|e| perr(out, e))?;
-            chart
-                .draw_series(mat.iter().enumerate().flat_map(|(r, row)| {
-                    row.iter().enumerate().map(move |(j, &v)| {
-                        Rectangle::new(
-                            [(j as f64, r as f64), (j as f64 + 1.0, r as f64 + 1.0)],
-                            colour(v).filled(),
-                        )
-                    })
-                }))
-                .map_err(|e| perr(out, e))?;
+            heatmap_panel(area, out, label, mat)?;
         }
-        let mut cb = ChartBuilder::on(&bar)
-            .caption("|cos|", ("sans-serif", 14))
-            .margin_top(8)
-            .margin_bottom(48)
-            .margin_right(40)
-            .y_label_area_size(45)
-            .build_cartesian_2d(0f64..1f64, 0f64..1f64)
-            .map_err(|e| perr(out, e))?;
-        cb.configure_mesh()
-            .disable_mesh()
-            .disable_x_axis()
-            .y_labels(6)
-            .y_label_style(("sans-serif", 14))
-            .y_label_formatter(&|v| format!("{v:.1}"))
-            .draw()
-            .map_err(|e| perr(out, e))?;
-        cb.draw_series((0..100).map(|k| {
-            let v = k as f64 / 100.0;
-            Rectangle::new([(0.0, v), (1.0, v + 0.01)], colour(v + 0.005).filled())
-        }))
-        .map_err(|e| perr(out, e))?;
+        colour_bar(&bar, out)?;
         root.present().map_err(|e| perr(out, e))?;
     }
     save(out, svg)
+}
+
+/// One heatmap panel: `mat[neuron][atom]`, captioned `label`.
+fn heatmap_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &str, mat: &[Vec<f64>]) -> Result<()> {
+    let (m, d) = (mat.len(), mat.first().map_or(0, Vec::len));
+    let mut chart = ChartBuilder::on(area)
+        .caption(label, ("sans-serif", 18))
+        .margin(8)
+        .x_label_area_size(40)
+        .y_label_area_size(55)
+        .build_cartesian_2d(0f64..d as f64, 0f64..m as f64)
+        .map_err(|e| perr(out, e))?;
+    chart
+        .configure_mesh()
+        .disable_mesh()
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc("atom j (dictionary column)")
+        .y_desc("neuron i (sorted by best atom)")
+        .draw()
+        .map_err(|e| perr(out, e))?;
+    chart
+        .draw_series(mat.iter().enumerate().flat_map(|(r, row)| {
+            row.iter().enumerate().map(move |(j, &v)| {
+                Rectangle::new(
+                    [(j as f64, r as f64), (j as f64 + 1.0, r as f64 + 1.0)],
+                    colour(v).filled(),
+                )
+            })
+        }))
+        .map_err(|e| perr(out, e))?;
+    Ok(())
+}
+
+/// The heatmaps' colour bar, |cos| from 0 to 1.
+fn colour_bar(bar: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path) -> Result<()> {
+    let mut cb = ChartBuilder::on(bar)
+        .caption("|cos|", ("sans-serif", 14))
+        .margin_top(8)
+        .margin_bottom(48)
+        .margin_right(40)
+        .y_label_area_size(45)
+        .build_cartesian_2d(0f64..1f64, 0f64..1f64)
+        .map_err(|e| perr(out, e))?;
+    cb.configure_mesh()
+        .disable_mesh()
+        .disable_x_axis()
+        .y_labels(6)
+        .y_label_style(("sans-serif", 14))
+        .y_label_formatter(&|v| format!("{v:.1}"))
+        .draw()
+        .map_err(|e| perr(out, e))?;
+    cb.draw_series((0..100).map(|k| {
+        let v = k as f64 / 100.0;
+        Rectangle::new([(0.0, v), (1.0, v + 0.01)], colour(v + 0.005).filled())
+    }))
+    .map_err(|e| perr(out, e))?;
+    Ok(())
 }
 
 fn finite_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
@@ -267,8 +280,12 @@ fn lines_with_legend<'a, 'b: 'a>(
 pub fn curves(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
     let mut cols: Vec<(&str, &str, Series)> = vec![
         ("loss", "loss (mean over the logging window)", vec![]),
-        ("align_median", "median alignment max_j |cos(w_i, M_j)|", vec![]),
-        ("noise_cos_mean", "mean cos(f(x), f(xi))", vec![]),
+        (
+            Metric::AlignMedian.name(),
+            "median alignment max_j |cos(w_i, M_j)|",
+            vec![],
+        ),
+        (Metric::NoiseCosMean.name(), "mean cos(f(x), f(xi))", vec![]),
     ];
     for (label, dir) in runs {
         let p = dir.join("metrics.csv");
@@ -340,8 +357,9 @@ pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()>
     save(out, svg)
 }
 
-/// Per arm and d: (d, n, mean, lo, hi) of `metric` over the seeds.
-pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) -> CellStats {
+/// Per arm and d: (d, n, mean, lo, hi) of `metric` over the seeds: the rows grouped by
+/// (arm, d), each group summarised by [`mean_ci95`].
+pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: Metric) -> CellStats {
     let mut groups: BTreeMap<String, BTreeMap<u64, Vec<f64>>> = BTreeMap::new();
     for (i, (_, _, m)) in table.rows.iter().enumerate() {
         let arm = table.axis(i, arm_key).unwrap_or("all").to_string();
@@ -351,7 +369,7 @@ pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) 
             .or_default()
             .entry(d.to_bits())
             .or_default()
-            .push(m.get(metric).copied().unwrap_or(f64::NAN));
+            .push(m.get(metric.name()).copied().unwrap_or(f64::NAN));
     }
     groups
         .into_iter()
@@ -369,9 +387,15 @@ pub fn cell_stats(table: &SweepTable, arm_key: &str, d_key: &str, metric: &str) 
         .collect()
 }
 
-/// A sweep's `metrics` (key, axis label) against d on log-log axes, one line per arm (cell
-/// means; whiskers: 95% t-intervals over seeds, clipped to positive values).
-pub fn sweep_vs_d(table: &SweepTable, arm_key: &str, d_key: &str, metrics: &[(&str, &str)], out: &Path) -> Result<()> {
+/// A sweep's `metrics` (metric, axis label) against d on log-log axes, one line per arm
+/// (cell means; whiskers: 95% t-intervals over seeds, clipped to positive values).
+pub fn sweep_vs_d(
+    table: &SweepTable,
+    arm_key: &str,
+    d_key: &str,
+    metrics: &[(Metric, &str)],
+    out: &Path,
+) -> Result<()> {
     let cols = 3usize;
     let rows = metrics.len().div_ceil(cols);
     let mut svg = String::new();
@@ -380,88 +404,114 @@ pub fn sweep_vs_d(table: &SweepTable, arm_key: &str, d_key: &str, metrics: &[(&s
         root.fill(&WHITE).map_err(|e| perr(out, e))?;
         let panels = root.split_evenly((rows, cols));
         for ((metric, label), area) in metrics.iter().zip(panels.iter()) {
-            let stats = cell_stats(table, arm_key, d_key, metric);
-            let pos = |v: f64| v.is_finite() && v > 0.0;
-            let xs: Vec<f64> = stats.values().flatten().map(|s| s.0).filter(|&v| pos(v)).collect();
-            let ys: Vec<f64> = stats
-                .values()
-                .flatten()
-                .flat_map(|s| [s.2, s.3, s.4])
-                .filter(|&v| pos(v))
-                .collect();
-            if xs.is_empty() || ys.is_empty() {
-                continue;
-            }
-            // Log axes drawn as linear axes over ln(value) with the values as labels: plotters'
-            // own log axis puts no tick inside a range narrower than a decade.
-            let (x0, x1) = xs.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
-                (a.0.min(v.ln()), a.1.max(v.ln()))
-            });
-            let (y0, y1) = ys.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
-                (a.0.min(v.ln()), a.1.max(v.ln()))
-            });
-            let xpad = 0.08 * (x1 - x0).max(0.1);
-            let yspan = (y1 - y0).max(0.2);
-            // Room above the data for the legend.
-            let (y0, y1) = (y0 - 0.08 * yspan, y1 + 0.45 * yspan);
-            let mut chart = ChartBuilder::on(area)
-                .caption(*label, ("sans-serif", 16))
-                .margin(12)
-                .x_label_area_size(40)
-                .y_label_area_size(60)
-                .build_cartesian_2d((x0 - xpad)..(x1 + xpad), y0..y1)
-                .map_err(|e| perr(out, e))?;
-            chart
-                .configure_mesh()
-                .x_desc("d (log scale)")
-                .y_desc(format!("{label} (log scale)"))
-                .x_labels(6)
-                .y_labels(6)
-                .x_label_formatter(&|v| format!("{:.0}", v.exp()))
-                .y_label_formatter(&|v| {
-                    let e = v.exp();
-                    if e >= 100.0 {
-                        format!("{e:.0}")
-                    } else if e >= 1.0 {
-                        format!("{e:.2}")
-                    } else {
-                        format!("{e:.3}")
-                    }
-                })
-                .draw()
-                .map_err(|e| perr(out, e))?;
-            for (k, (arm, pts)) in stats.iter().enumerate() {
-                let c = PALETTE[k % PALETTE.len()];
-                let good: Vec<_> = pts.iter().filter(|s| pos(s.0) && pos(s.2)).collect();
-                chart
-                    .draw_series(LineSeries::new(
-                        good.iter().map(|s| (s.0.ln(), s.2.ln())),
-                        c.stroke_width(2),
-                    ))
-                    .map_err(|e| perr(out, e))?
-                    .label(arm.clone())
-                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
-                chart
-                    .draw_series(good.iter().map(|s| Circle::new((s.0.ln(), s.2.ln()), 3, c.filled())))
-                    .map_err(|e| perr(out, e))?;
-                chart
-                    .draw_series(good.iter().filter(|s| s.3.is_finite()).map(|s| {
-                        let lo = if s.3 > 0.0 { s.3.ln().max(y0) } else { y0 };
-                        PathElement::new(vec![(s.0.ln(), lo), (s.0.ln(), s.4.ln().min(y1))], c.stroke_width(1))
-                    }))
-                    .map_err(|e| perr(out, e))?;
-            }
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .position(SeriesLabelPosition::UpperRight)
-                .draw()
-                .map_err(|e| perr(out, e))?;
+            let stats = cell_stats(table, arm_key, d_key, *metric);
+            loglog_panel(area, out, label, &stats)?;
         }
         root.present().map_err(|e| perr(out, e))?;
     }
     save(out, svg)
+}
+
+fn positive(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// (min, max) of the logarithms.
+fn ln_range(vals: &[f64]) -> (f64, f64) {
+    vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
+        (a.0.min(v.ln()), a.1.max(v.ln()))
+    })
+}
+
+/// One panel of [`sweep_vs_d`]: the arms' cell means of one metric against d, log-log
+/// (nothing drawn when no value is positive).
+fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &str, stats: &CellStats) -> Result<()> {
+    let xs: Vec<f64> = stats.values().flatten().map(|s| s.0).filter(|&v| positive(v)).collect();
+    let ys: Vec<f64> = stats
+        .values()
+        .flatten()
+        .flat_map(|s| [s.2, s.3, s.4])
+        .filter(|&v| positive(v))
+        .collect();
+    if xs.is_empty() || ys.is_empty() {
+        return Ok(());
+    }
+    // Log axes drawn as linear axes over ln(value) with the values as labels: plotters'
+    // own log axis puts no tick inside a range narrower than a decade.
+    let (x0, x1) = ln_range(&xs);
+    let (y0, y1) = ln_range(&ys);
+    let xpad = 0.08 * (x1 - x0).max(0.1);
+    let yspan = (y1 - y0).max(0.2);
+    // Room above the data for the legend.
+    let (y0, y1) = (y0 - 0.08 * yspan, y1 + 0.45 * yspan);
+    let mut chart = ChartBuilder::on(area)
+        .caption(label, ("sans-serif", 16))
+        .margin(12)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d((x0 - xpad)..(x1 + xpad), y0..y1)
+        .map_err(|e| perr(out, e))?;
+    chart
+        .configure_mesh()
+        .x_desc("d (log scale)")
+        .y_desc(format!("{label} (log scale)"))
+        .x_labels(6)
+        .y_labels(6)
+        .x_label_formatter(&|v| format!("{:.0}", v.exp()))
+        .y_label_formatter(&|v| {
+            let e = v.exp();
+            if e >= 100.0 {
+                format!("{e:.0}")
+            } else if e >= 1.0 {
+                format!("{e:.2}")
+            } else {
+                format!("{e:.3}")
+            }
+        })
+        .draw()
+        .map_err(|e| perr(out, e))?;
+    for (k, (arm, pts)) in stats.iter().enumerate() {
+        draw_arm(&mut chart, out, k, arm, pts, (y0, y1))?;
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| perr(out, e))
+}
+
+/// One arm of a log-log panel: line and dots through the positive cell means, whiskers
+/// clipped to the panel's y range `(y0, y1)` (in ln units).
+fn draw_arm<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    out: &Path,
+    k: usize,
+    arm: &str,
+    pts: &[(f64, usize, f64, f64, f64)],
+    (y0, y1): (f64, f64),
+) -> Result<()> {
+    let c = PALETTE[k % PALETTE.len()];
+    let good: Vec<_> = pts.iter().filter(|s| positive(s.0) && positive(s.2)).collect();
+    chart
+        .draw_series(LineSeries::new(
+            good.iter().map(|s| (s.0.ln(), s.2.ln())),
+            c.stroke_width(2),
+        ))
+        .map_err(|e| perr(out, e))?
+        .label(arm.to_string())
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+    chart
+        .draw_series(good.iter().map(|s| Circle::new((s.0.ln(), s.2.ln()), 3, c.filled())))
+        .map_err(|e| perr(out, e))?;
+    chart
+        .draw_series(good.iter().filter(|s| s.3.is_finite()).map(|s| {
+            let lo = if s.3 > 0.0 { s.3.ln().max(y0) } else { y0 };
+            PathElement::new(vec![(s.0.ln(), lo), (s.0.ln(), s.4.ln().min(y1))], c.stroke_width(1))
+        }))
+        .map_err(|e| perr(out, e))?;
+    Ok(())
 }
 
 /// The figures of one run folder into `out`: `heatmap.svg`, `curves.svg`,

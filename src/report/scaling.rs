@@ -4,23 +4,31 @@
 //! The slope of metric y is the OLS slope of ln y on ln d over every (cell, seed) run of
 //! the arm with a finite, positive y (seed-level points, so the interval reflects the
 //! seed-to-seed spread); its interval is slope ± t_{0.975, n−2} · SE.
+//!
+//! Also the report's scaling section, which runs (or resumes) the scaling sweep.
 
 use std::collections::BTreeMap;
 
-use crate::report::figures::cell_stats;
-use crate::report::sweep::SweepTable;
+use crate::audit::scale::Scale;
+use crate::error::Result;
+use crate::io::write_atomic;
+use crate::report::figures::{self, cell_stats};
+use crate::report::progress::{ProgressEvent, SectionKind};
+use crate::report::sweep::{self, SweepOptions, SweepOutcome, SweepSpec, SweepTable};
+use crate::report::{Ctx, Section};
+use crate::sim::summary::Metric;
 use crate::stats::{loglog_slope, LogLogSlope};
 
-/// The metrics of the scaling table: sweep key, short label.
-pub const SCALING_METRICS: [(&str, &str); 8] = [
-    ("one_minus_noise_cos", "1 - cos(f(x), f(xi))"),
-    ("align_median", "median alignment"),
-    ("atoms_covered", "atoms covered"),
-    ("probe_regression_rel_mse", "probe rel. MSE"),
-    ("probe_classification_acc", "probe accuracy"),
-    ("final_loss", "final loss"),
-    ("steps_to_align", "steps to median alignment > 0.5"),
-    ("support_median", "median |N_i|"),
+/// The metrics of the scaling table: metric (its name is the sweep's column), short label.
+pub const SCALING_METRICS: [(Metric, &str); 8] = [
+    (Metric::OneMinusNoiseCos, "1 - cos(f(x), f(xi))"),
+    (Metric::AlignMedian, "median alignment"),
+    (Metric::AtomsCovered, "atoms covered"),
+    (Metric::ProbeRegressionRelMse, "probe rel. MSE"),
+    (Metric::ProbeClassificationAcc, "probe accuracy"),
+    (Metric::FinalLoss, "final loss"),
+    (Metric::StepsToAlign, "steps to median alignment > 0.5"),
+    (Metric::SupportMedian, "median |N_i|"),
 ];
 
 /// Per arm and metric, the slope over the seed-level points.
@@ -30,8 +38,8 @@ pub fn slopes(table: &SweepTable, arm_key: &str, d_key: &str) -> BTreeMap<(Strin
         let arm = table.axis(i, arm_key).unwrap_or("all").to_string();
         let d: f64 = table.axis(i, d_key).and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
         for (k, _) in SCALING_METRICS {
-            let y = m.get(k).copied().unwrap_or(f64::NAN);
-            pts.entry((arm.clone(), k.to_string())).or_default().push((d, y));
+            let y = m.get(k.name()).copied().unwrap_or(f64::NAN);
+            pts.entry((arm.clone(), k.name().to_string())).or_default().push((d, y));
         }
     }
     pts.into_iter().map(|(k, p)| (k, loglog_slope(&p))).collect()
@@ -99,7 +107,7 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
     for (k, label) in SCALING_METRICS {
         md_s.push_str(&format!("| {label} |"));
         for a in &arms {
-            let s = sl[&(a.clone(), k.to_string())];
+            let s = sl[&(a.clone(), k.name().to_string())];
             csv_s.push_str(&format!("{a},{k},{},{},{},{}\n", s.n, s.slope, s.lo, s.hi));
             if s.slope.is_finite() {
                 md_s.push_str(&format!(" {:.2} [{:.2}, {:.2}] (n={}) |", s.slope, s.lo, s.hi, s.n));
@@ -110,6 +118,80 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
         md_s.push('\n');
     }
     (csv_t, csv_s, format!("{md}\n{md_s}"))
+}
+
+/// The scaling sweep of this scale (`experiments/scaling_d[_quick].toml`): run or resumed
+/// under `out/sweeps/`, its tables, slopes and figure.
+pub(super) fn scaling_section(ctx: &Ctx<'_>) -> Result<Section> {
+    let out = ctx.out;
+    let file = match ctx.scale {
+        Scale::Quick => "scaling_d_quick.toml",
+        Scale::Full => "scaling_d.toml",
+    };
+    let spec = SweepSpec::from_file(&ctx.experiments.join(file))?;
+    let opts = SweepOptions {
+        jobs: ctx.jobs,
+        shard: None,
+    };
+    (ctx.progress)(ProgressEvent::SectionStarted {
+        section: SectionKind::Scaling,
+        name: &format!("scaling sweep {}", spec.name),
+        runs: spec.tasks()?.len(),
+    });
+    let outcome = sweep::run_sweep(&spec, &out.join("sweeps"), &opts, ctx.progress)?;
+    (ctx.progress)(ProgressEvent::SectionFinished {
+        section: SectionKind::Scaling,
+    });
+    let table = SweepTable::read(&outcome.dir)?;
+    let first = spec.cells();
+    let lr = spec.resolve(&first[0], 1)?.train.lr;
+    let (csv_t, csv_s, md) = tables(&table, "augmentation.kind", "model.d", lr);
+    write_atomic(&out.join("scaling_table.csv"), csv_t.as_bytes())?;
+    write_atomic(&out.join("scaling_slopes.csv"), csv_s.as_bytes())?;
+    let fig = out.join("figures").join("scaling_vs_d.svg");
+    figures::sweep_vs_d(&table, "augmentation.kind", "model.d", &SCALING_METRICS, &fig)?;
+    Ok(Section {
+        title: "The asymptotic picture: metrics against d".into(),
+        markdown: section_markdown(ctx, file, &spec, &outcome, &md)?,
+    })
+}
+
+/// The scaling section's text around its tables.
+fn section_markdown(ctx: &Ctx<'_>, file: &str, spec: &SweepSpec, outcome: &SweepOutcome, md: &str) -> Result<String> {
+    let s0 = spec.resolve(&spec.cells()[0], 1)?;
+    let lr = s0.train.lr;
+    Ok(format!(
+        "Sweep `experiments/{file}`: d over {ds:?}, d1 and m proportional to d (see the file), \
+         {seeds} seeds per cell, both arms paired by seed (same M, W0 and data stream). \
+         B = {b}, η = {lr}, τ = {tau}, T as in the file. Cells show the mean ± the half-width of a 95% \
+         t-interval over seeds. `1 - cos(f(x), f(xi))` is one minus the mean cosine between the \
+         representation of x and of its noise part alone (large = the features ignore the noise); \
+         `steps to median alignment > 0.5` is the first logged step at which it happens (n/a = never \
+         within T), next to the paper's time scale d/η; `atoms covered` counts atoms that are the best \
+         atom of some neuron aligned above 0.5. Slopes are OLS fits of ln(metric) on ln(d) over the \
+         seed-level runs, with 95% t-intervals.\n\n{md}\n\n\
+         ![metrics against d](figures/scaling_vs_d.svg)\n\n\
+         *Each metric against d, log-log, cell means with 95% t-interval whiskers, one line per arm.*\n\n\
+         Tables: `scaling_table.csv`, `scaling_slopes.csv`; per-run rows: `{sweep_csv}`.\n\n\
+         Regenerate: `{cmd}` (or `decouple sweep experiments/{file} --out DIR/sweeps`). \
+         Runs behind it: {n} records under `{runs}/<config hash>/` (manifest.json, record.json each); \
+         this invocation simulated {ran} and resumed {skipped}.\n",
+        ds = spec
+            .axes
+            .iter()
+            .find(|(k, _)| k == "model.d")
+            .map(|(_, v)| v.iter().map(sweep::value_text).collect::<Vec<_>>())
+            .unwrap_or_default(),
+        seeds = spec.seeds,
+        b = s0.train.batch,
+        tau = s0.train.tau,
+        sweep_csv = ctx.rel(&outcome.dir.join("sweep.csv")),
+        cmd = ctx.command(),
+        n = outcome.rows,
+        runs = ctx.rel(&outcome.dir.join("runs")),
+        ran = outcome.ran,
+        skipped = outcome.skipped,
+    ))
 }
 
 #[cfg(test)]
