@@ -4,50 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::tables::{csv_err, write_tables, Row, SweepMeta};
+use super::tables::{read_meta, read_rows, write_tables, Row};
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
-
-pub(super) fn read_meta(dir: &Path) -> Result<SweepMeta> {
-    let p = dir.join("sweep.json");
-    let text = std::fs::read_to_string(&p).map_err(|e| {
-        Error::Sweep(format!(
-            "{}: {e} (pass the folder <out>/<sweep name> that `decouple sweep` wrote)",
-            p.display()
-        ))
-    })?;
-    serde_json::from_str(&text).map_err(|e| csv_err(&p, e))
-}
-
-pub(super) fn read_rows(dir: &Path, meta: &SweepMeta) -> Result<Vec<Row>> {
-    let p = dir.join("sweep.csv");
-    let mut r = csv::Reader::from_path(&p).map_err(|e| csv_err(&p, e))?;
-    let header: Vec<String> = r
-        .headers()
-        .map_err(|e| csv_err(&p, e))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let na = meta.axes.len();
-    let metric_names: Vec<String> = header[na + 2..header.len() - 1].to_vec();
-    let mut rows = Vec::new();
-    for rec in r.records() {
-        let rec = rec.map_err(|e| csv_err(&p, e))?;
-        let f: Vec<String> = rec.iter().map(String::from).collect();
-        rows.push(Row {
-            cell: f[0].parse().map_err(|e| csv_err(&p, e))?,
-            cell_values: f[1..1 + na].to_vec(),
-            seed: f[1 + na].parse().map_err(|e| csv_err(&p, e))?,
-            metrics: metric_names
-                .iter()
-                .cloned()
-                .zip(f[na + 2..f.len() - 1].iter().cloned())
-                .collect(),
-            hash: f[f.len() - 1].clone(),
-        });
-    }
-    Ok(rows)
-}
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     let rd = |e: std::io::Error| Error::Sweep(format!("{}: {e}", from.display()));

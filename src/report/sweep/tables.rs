@@ -4,16 +4,15 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::merge::{read_meta, read_rows};
 use super::shard::Shard;
 use super::spec::{value_text, SweepSpec, Task};
 use crate::error::{Error, Result};
 use crate::io::hash::fnv1a64;
-use crate::io::write_atomic;
+use crate::io::{finish_csv, write_atomic};
 use crate::stats::mean_ci95;
 
 /// What `sweep.json` holds.
@@ -72,13 +71,6 @@ pub(super) struct Row {
 
 pub(super) fn csv_err(path: &Path, e: impl fmt::Display) -> Error {
     Error::Sweep(format!("{}: {e}", path.display()))
-}
-
-fn finish_csv(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
-    w.into_inner().map_err(|e| Error::Write {
-        path: PathBuf::from("<csv buffer>"),
-        source: e.into_error(),
-    })
 }
 
 fn sweep_csv_bytes(meta: &SweepMeta, rows: &[Row]) -> Result<Vec<u8>> {
@@ -174,4 +166,45 @@ impl SweepTable {
         let k = self.axes.iter().position(|a| a == key)?;
         Some(self.rows[i].0[k].as_str())
     }
+}
+
+pub(super) fn read_meta(dir: &Path) -> Result<SweepMeta> {
+    let p = dir.join("sweep.json");
+    let text = std::fs::read_to_string(&p).map_err(|e| {
+        Error::Sweep(format!(
+            "{}: {e} (pass the folder <out>/<sweep name> that `decouple sweep` wrote)",
+            p.display()
+        ))
+    })?;
+    serde_json::from_str(&text).map_err(|e| csv_err(&p, e))
+}
+
+pub(super) fn read_rows(dir: &Path, meta: &SweepMeta) -> Result<Vec<Row>> {
+    let p = dir.join("sweep.csv");
+    let mut r = csv::Reader::from_path(&p).map_err(|e| csv_err(&p, e))?;
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| csv_err(&p, e))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let na = meta.axes.len();
+    let metric_names: Vec<String> = header[na + 2..header.len() - 1].to_vec();
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| csv_err(&p, e))?;
+        let f: Vec<String> = rec.iter().map(String::from).collect();
+        rows.push(Row {
+            cell: f[0].parse().map_err(|e| csv_err(&p, e))?,
+            cell_values: f[1..1 + na].to_vec(),
+            seed: f[1 + na].parse().map_err(|e| csv_err(&p, e))?,
+            metrics: metric_names
+                .iter()
+                .cloned()
+                .zip(f[na + 2..f.len() - 1].iter().cloned())
+                .collect(),
+            hash: f[f.len() - 1].clone(),
+        });
+    }
+    Ok(rows)
 }
