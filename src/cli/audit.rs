@@ -61,8 +61,8 @@ fn print_table(report: &AuditReport) {
         let flag = if r.verdict == r.expected { "" } else { "  <-- differs" };
         println!(
             "{:<30} {:<9} {:>11.4} {:>3} {:>11.4} {:>11.4}  {:<15} {}{}",
-            r.claim.id,
-            r.claim.section,
+            r.claim.id(),
+            r.claim.section(),
             p.value,
             p.direction,
             p.threshold,
@@ -98,7 +98,7 @@ pub fn main(args: &AuditArgs) -> Result<()> {
     );
     let unexpected = report.unexpected();
     if !unexpected.is_empty() {
-        let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id).collect();
+        let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id()).collect();
         bail!(
             "{} verdict(s) differ from the audit file's expectation: {}",
             ids.len(),

@@ -1,14 +1,45 @@
-//! Sampling experiments that need no training: the data model's claims (seed §2.1) and
-//! the RandomMask identity behind feature decoupling (seed §2.4, SPEC §4).
+//! Sampling experiments that need no training: the data model's properties
+//! (docs/THEORY.md §1.1) and the RandomMask identity behind feature decoupling
+//! (docs/THEORY.md §1.4, §4.4).
 
 use faer::Mat;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{DataSpec, DecouplingSpec};
 use crate::sim::data::{Dictionary, SparseCoding};
 use crate::sim::linalg::gemm;
 use crate::sim::rng::{self, Purpose};
+
+/// Sizes of the data-model samples (no training).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataModelSizes {
+    /// The values of d.
+    pub d: Vec<usize>,
+    /// d1 = round(d1_factor · d^d1_power).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// Samples per d.
+    pub samples: usize,
+}
+
+/// Monte Carlo sizes of the RandomMask identity (docs/THEORY.md §1.4, §4.4).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DecouplingSizes {
+    /// d of the dictionary.
+    pub d: usize,
+    /// d1 of the Monte Carlo checks.
+    pub d1: usize,
+    /// Masks (or mask-and-noise draws) per estimate.
+    pub draws: usize,
+    /// Random (u, v, x) triples checked against the closed form.
+    pub triples: usize,
+    /// d1 of the exact check over all 2^d1 masks.
+    pub exact_d1: usize,
+}
 
 /// What one value of d showed about the data model.
 #[derive(Debug, Clone)]
@@ -25,8 +56,9 @@ pub struct DataPoint {
     pub noise_proj: Vec<f64>,
 }
 
-/// Sample the data model at every d of `spec` (defaults p, σ_ξ of SPEC §1), seed `seed`.
-pub fn data_points(spec: &DataSpec, seed: u64) -> Vec<DataPoint> {
+/// Sample the data model at every d of `spec` (defaults p, σ_ξ of docs/THEORY.md §4.1),
+/// seed `seed`.
+pub fn data_points(spec: &DataModelSizes, seed: u64) -> Vec<DataPoint> {
     spec.d
         .iter()
         .map(|&d| {
@@ -91,7 +123,7 @@ pub struct McEstimate {
     pub name: String,
     /// The draws.
     pub draws: Vec<f64>,
-    /// The closed form of SPEC §4.
+    /// The closed form (docs/THEORY.md §4.4).
     pub closed_form: f64,
     /// The size of the quantities the identity relates (e.g. the correlation without
     /// augmentation): the Monte Carlo interval must be small against it to show anything.
@@ -143,8 +175,8 @@ fn gaussian_vec<R: Rng>(n: usize, scale: f64, rng: &mut R) -> Vec<f64> {
         .collect()
 }
 
-/// Run the identity checks of SPEC §4 with seed `seed`.
-pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
+/// Run the identity checks of docs/THEORY.md §4.4 with seed `seed`.
+pub fn decoupling(spec: &DecouplingSizes, seed: u64) -> DecouplingEvidence {
     let mut rng = rng::stream(seed, Purpose::Audit);
     // Exact: average over all 2^n masks.
     let n = spec.exact_d1;
@@ -246,7 +278,7 @@ mod tests {
 
     #[test]
     fn closed_form_matches_exact_enumeration() {
-        let spec = DecouplingSpec {
+        let spec = DecouplingSizes {
             d: 10,
             d1: 40,
             draws: 200,
