@@ -1,4 +1,5 @@
-//! The claim-by-claim audit: one test per claim of the seed (SPEC §6), at quick scale.
+//! The claim-by-claim audit: one test per claim of the paper (docs/THEORY.md §3), at quick
+//! scale, generated from the library's one list of claims (`decouple::for_each_claim!`).
 //!
 //! The audit runs once per test binary (the first test to need it starts it; the others
 //! wait), with its simulations side by side on the available cores. Each test asserts
@@ -37,7 +38,7 @@ fn check(id: &str) {
     let r = quick()
         .results
         .iter()
-        .find(|r| r.claim.id == id)
+        .find(|r| r.claim.id() == id)
         .expect("claim is registered");
     let mut msg = format!(
         "{id}: verdict `{}` but audit_quick.toml expects `{}`\n",
@@ -63,40 +64,36 @@ fn check(id: &str) {
 }
 
 macro_rules! claim_tests {
-    ($($name:ident => $id:literal),* $(,)?) => {
+    ($($name:ident, $id:literal, $ty:path;)*) => {
         $(
             #[test]
             fn $name() {
                 check($id);
             }
         )*
-
-        #[test]
-        fn every_registered_claim_has_a_test() {
-            let tested = [$($id),*];
-            for c in decouple::audit::claims::CLAIMS {
-                assert!(tested.contains(&c.id), "claim {} has no test", c.id);
-            }
-        }
     };
 }
 
-claim_tests! {
-    data_noise_dominates => "data.noise_dominates",
-    data_feature_correlation => "data.feature_correlation",
-    aug_decoupling => "aug.decoupling",
-    na_loss_small => "na.loss_small",
-    na_noise_dominance => "na.noise_dominance",
-    na_dense_features => "na.dense_features",
-    na_regression_fails => "na.regression_fails",
-    na_classification_fails => "na.classification_fails",
-    aug_loss_small => "aug.loss_small",
-    aug_sparse_decomposition => "aug.sparse_decomposition",
-    aug_coverage => "aug.coverage",
-    aug_time_window => "aug.time_window",
-    aug_regression_succeeds => "aug.regression_succeeds",
-    aug_classification_succeeds => "aug.classification_succeeds",
-    contrast_aug_beats_na => "contrast.aug_beats_na",
+decouple::for_each_claim!(claim_tests);
+
+/// Every audit file names exactly the registered claims, each with exactly the thresholds
+/// its typed struct reads (checked by `AuditFile::from_file`; no simulation runs).
+#[test]
+fn registry_and_audit_files_agree() {
+    let ids: Vec<&str> = decouple::audit::claims::CLAIMS.iter().map(|c| c.id()).collect();
+    assert_eq!(ids, decouple::audit::claims::LISTED_IDS);
+    for file in [
+        "experiments/audit_quick.toml",
+        "experiments/audit_full.toml",
+        "tests/fixtures/audit_tiny.toml",
+    ] {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(file);
+        let a = AuditFile::from_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+        let named: Vec<&str> = a.claims.keys().map(String::as_str).collect();
+        let mut registered = ids.clone();
+        registered.sort_unstable();
+        assert_eq!(named, registered, "{file} names other claims than the registry");
+    }
 }
 
 /// Round every number in a CSV text to `decimals` places (text cells unchanged).
@@ -159,7 +156,7 @@ fn claims_table_snapshot() {
         w.write_record([
             r.id.clone(),
             r.value.to_string(),
-            r.direction.clone(),
+            r.direction.to_string(),
             r.threshold.to_string(),
             r.bound.to_string(),
             r.checks_passed.clone(),

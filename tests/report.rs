@@ -174,7 +174,7 @@ fn one_claims_table_as_text_and_markdown() {
         statement: "every atom is learned".into(),
         statistic: "P(|cos| > 0.5)".into(),
         value: 0.25,
-        direction: ">=".into(),
+        direction: decouple::audit::check::Comparison::AtLeast,
         threshold: 0.95,
         bound: f64::NAN,
         p_value: f64::NAN,
@@ -190,7 +190,7 @@ fn one_claims_table_as_text_and_markdown() {
         other_failures: vec![FailedCheck {
             check: "every_neuron".into(),
             value: 0.5,
-            direction: ">=".into(),
+            direction: decouple::audit::check::Comparison::AtLeast,
             threshold: 0.9,
             bound: 0.125,
         }],

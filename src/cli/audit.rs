@@ -75,7 +75,7 @@ pub fn main(args: &AuditArgs) -> Result<()> {
     );
     let unexpected = report.unexpected();
     if !unexpected.is_empty() {
-        let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id).collect();
+        let ids: Vec<&str> = unexpected.iter().map(|r| r.claim.id()).collect();
         bail!(
             "{} verdict(s) differ from the audit file's expectation: {}",
             ids.len(),

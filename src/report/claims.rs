@@ -3,7 +3,7 @@
 //! `decouple audit` and as Markdown for REPORT.md from the same cells; and the report's
 //! claims section, which runs (or reruns) the audit at the report's scale.
 
-use crate::audit::{self, AuditFile, AuditReport, ClaimRow};
+use crate::audit::{self, AuditFile, AuditReport, ClaimRow, Comparison};
 use crate::error::Result;
 use crate::report::progress::{ProgressEvent, SectionKind};
 use crate::report::{Ctx, Section};
@@ -15,8 +15,8 @@ pub struct FailedCheck {
     pub check: String,
     /// Its value.
     pub value: f64,
-    /// `>=`, `<=`, `in CI`, ...
-    pub direction: String,
+    /// `>=`, `<=` or `in CI`.
+    pub direction: Comparison,
     /// Its threshold.
     pub threshold: f64,
     /// Its confidence bound.
@@ -48,7 +48,7 @@ pub fn claim_lines(report: &AuditReport) -> Vec<ClaimLine> {
                 .map(|c| FailedCheck {
                     check: c.check.to_string(),
                     value: c.value,
-                    direction: c.direction.to_string(),
+                    direction: c.direction,
                     threshold: c.threshold,
                     bound: c.bound,
                 })
@@ -77,7 +77,7 @@ fn cells(r: &ClaimRow) -> Cells<'_> {
         section: &r.section,
         statistic: &r.statistic,
         value: format!("{:.4}", r.value),
-        direction: &r.direction,
+        direction: r.direction.symbol(),
         threshold: format!("{:.4}", r.threshold),
         bound: format!("{:.4}", r.bound),
         checks: &r.checks_passed,

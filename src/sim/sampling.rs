@@ -1,14 +1,45 @@
-//! Sampling experiments that need no training: the data model's claims (seed §2.1) and
-//! the RandomMask identity behind feature decoupling (seed §2.4, SPEC §4).
+//! Sampling experiments that need no training: the data model's properties
+//! (docs/THEORY.md §1.1) and the RandomMask identity behind feature decoupling
+//! (docs/THEORY.md §1.4, §4.4).
 
 use faer::Mat;
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
+use serde::{Deserialize, Serialize};
 
-use crate::audit::{DataSpec, DecouplingSpec};
 use crate::sim::data::{Dictionary, SparseCoding};
 use crate::sim::linalg::gemm;
 use crate::sim::rng::{self, Purpose};
+
+/// Sizes of the data-model samples (no training).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataModelSizes {
+    /// The values of d.
+    pub d: Vec<usize>,
+    /// d1 = round(d1_factor · d^d1_power).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// Samples per d.
+    pub samples: usize,
+}
+
+/// Monte Carlo sizes of the RandomMask identity (docs/THEORY.md §1.4, §4.4).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DecouplingSizes {
+    /// d of the dictionary.
+    pub d: usize,
+    /// d1 of the Monte Carlo checks.
+    pub d1: usize,
+    /// Masks (or mask-and-noise draws) per estimate.
+    pub draws: usize,
+    /// Random (u, v, x) triples checked against the closed form.
+    pub triples: usize,
+    /// d1 of the exact check over all 2^d1 masks.
+    pub exact_d1: usize,
+}
 
 /// What one value of d showed about the data model.
 #[derive(Debug, Clone)]
@@ -25,8 +56,9 @@ pub struct DataPoint {
     pub noise_proj: Vec<f64>,
 }
 
-/// Sample the data model at every d of `spec` (defaults p, σ_ξ of SPEC §1), seed `seed`.
-pub fn data_points(spec: &DataSpec, seed: u64) -> Vec<DataPoint> {
+/// Sample the data model at every d of `spec` (defaults p, σ_ξ of docs/THEORY.md §4.1),
+/// seed `seed`.
+pub fn data_points(spec: &DataModelSizes, seed: u64) -> Vec<DataPoint> {
     spec.d
         .iter()
         .map(|&d| {
@@ -91,7 +123,7 @@ pub struct McEstimate {
     pub name: String,
     /// The draws.
     pub draws: Vec<f64>,
-    /// The closed form of SPEC §4.
+    /// The closed form (docs/THEORY.md §4.4).
     pub closed_form: f64,
     /// The size of the quantities the identity relates (e.g. the correlation without
     /// augmentation): the Monte Carlo interval must be small against it to show anything.
@@ -143,17 +175,15 @@ fn gaussian_vec<R: Rng>(n: usize, scale: f64, rng: &mut R) -> Vec<f64> {
         .collect()
 }
 
-/// Run the identity checks of SPEC §4 with seed `seed`.
-pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
-    let mut rng = rng::stream(seed, Purpose::Audit);
-    // Exact: average over all 2^n masks.
-    let n = spec.exact_d1;
-    let mut exact_rel_error: f64 = 0.0;
-    for _ in 0..spec.triples {
+/// The worst relative error, over `triples` random (u, v, x) in R^n, of the exact average
+/// over all 2^n masks against the closed form.
+fn exact_rel_error<R: Rng>(n: usize, triples: usize, rng: &mut R) -> f64 {
+    let mut worst: f64 = 0.0;
+    for _ in 0..triples {
         let (u, v, x) = (
-            gaussian_vec(n, 1.0, &mut rng),
-            gaussian_vec(n, 1.0, &mut rng),
-            gaussian_vec(n, 1.0, &mut rng),
+            gaussian_vec(n, 1.0, rng),
+            gaussian_vec(n, 1.0, rng),
+            gaussian_vec(n, 1.0, rng),
         );
         let mut total = 0.0;
         for mask in 0u64..(1 << n) {
@@ -169,22 +199,22 @@ pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
         }
         let avg = total / (1u64 << n) as f64;
         let cf = closed_form(&u, &v, &x);
-        exact_rel_error = exact_rel_error.max((avg - cf).abs() / cf.abs().max(1.0));
+        worst = worst.max((avg - cf).abs() / cf.abs().max(1.0));
     }
+    worst
+}
 
+/// Monte Carlo estimates of the identity at random (u, v, x), x a sample of `model`.
+fn random_triples<R: Rng>(model: &SparseCoding, spec: &DecouplingSizes, rng: &mut R) -> Vec<McEstimate> {
     let d1 = spec.d1;
-    let ln_d = (spec.d as f64).ln();
-    let sigma_xi = (ln_d.sqrt() / spec.d as f64).sqrt();
-    let dict = Dictionary::gaussian_qr(d1, spec.d, &mut rng);
-    let model = SparseCoding::new(dict, ln_d.ln() / spec.d as f64, sigma_xi);
     let unit = 1.0 / (d1 as f64).sqrt();
     let mut triples = Vec::new();
     for t in 0..spec.triples {
-        let u = gaussian_vec(d1, unit, &mut rng);
-        let v = gaussian_vec(d1, unit, &mut rng);
-        let b = model.sample(1, &mut rng);
+        let u = gaussian_vec(d1, unit, rng);
+        let v = gaussian_vec(d1, unit, rng);
+        let b = model.sample(1, rng);
         let x = b.x.col_as_slice(0).to_vec();
-        let draws = (0..spec.draws).map(|_| mask_product(&u, &v, &x, &mut rng)).collect();
+        let draws = (0..spec.draws).map(|_| mask_product(&u, &v, &x, rng)).collect();
         let ux: f64 = u.iter().zip(&x).map(|(a, b)| a * b).sum();
         let vx: f64 = v.iter().zip(&x).map(|(a, b)| a * b).sum();
         let cf = closed_form(&u, &v, &x);
@@ -195,16 +225,51 @@ pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
             scale: (ux * vx).abs() + (ux * vx - cf).abs(),
         });
     }
-    let u = gaussian_vec(d1, unit, &mut rng);
+    triples
+}
+
+/// The dense noise's correlation across the two views, with RandomMask and with
+/// identical views.
+fn noise_estimates<R: Rng>(spec: &DecouplingSizes, sigma_xi: f64, rng: &mut R) -> (McEstimate, McEstimate) {
+    let d1 = spec.d1;
+    let u = gaussian_vec(d1, 1.0 / (d1 as f64).sqrt(), rng);
     let u_norm2: f64 = u.iter().map(|a| a * a).sum();
     let mut noise_draws = Vec::with_capacity(spec.draws);
     let mut na_draws = Vec::with_capacity(spec.draws);
     for _ in 0..spec.draws {
-        let xi = gaussian_vec(d1, sigma_xi, &mut rng);
-        noise_draws.push(mask_product(&u, &u, &xi, &mut rng));
+        let xi = gaussian_vec(d1, sigma_xi, rng);
+        noise_draws.push(mask_product(&u, &u, &xi, rng));
         let p: f64 = u.iter().zip(&xi).map(|(a, b)| a * b).sum();
         na_draws.push(p * p);
     }
+    let energy = sigma_xi * sigma_xi * u_norm2;
+    (
+        McEstimate {
+            name: "dense noise, RandomMask".into(),
+            draws: noise_draws,
+            closed_form: 0.0,
+            scale: energy,
+        },
+        McEstimate {
+            name: "dense noise, identical views".into(),
+            draws: na_draws,
+            closed_form: energy,
+            scale: energy,
+        },
+    )
+}
+
+/// Run the identity checks of docs/THEORY.md §4.4 with seed `seed`.
+pub fn decoupling(spec: &DecouplingSizes, seed: u64) -> DecouplingEvidence {
+    let mut rng = rng::stream(seed, Purpose::Audit);
+    let exact_rel_error = exact_rel_error(spec.exact_d1, spec.triples, &mut rng);
+    let d1 = spec.d1;
+    let ln_d = (spec.d as f64).ln();
+    let sigma_xi = (ln_d.sqrt() / spec.d as f64).sqrt();
+    let dict = Dictionary::gaussian_qr(d1, spec.d, &mut rng);
+    let model = SparseCoding::new(dict, ln_d.ln() / spec.d as f64, sigma_xi);
+    let triples = random_triples(&model, spec, &mut rng);
+    let (noise, noise_no_aug) = noise_estimates(spec, sigma_xi, &mut rng);
     let atom = model.dict.atom(0).to_vec();
     let l4: f64 = atom.iter().map(|a| a.powi(4)).sum();
     let sparse_draws = (0..spec.draws)
@@ -218,18 +283,8 @@ pub fn decoupling(spec: &DecouplingSpec, seed: u64) -> DecouplingEvidence {
     DecouplingEvidence {
         exact_rel_error,
         triples,
-        noise: McEstimate {
-            name: "dense noise, RandomMask".into(),
-            draws: noise_draws,
-            closed_form: 0.0,
-            scale: sigma_xi * sigma_xi * u_norm2,
-        },
-        noise_no_aug: McEstimate {
-            name: "dense noise, identical views".into(),
-            draws: na_draws,
-            closed_form: sigma_xi * sigma_xi * u_norm2,
-            scale: sigma_xi * sigma_xi * u_norm2,
-        },
+        noise,
+        noise_no_aug,
         sparse: McEstimate {
             name: "sparse atom M_0".into(),
             draws: sparse_draws,
@@ -246,7 +301,7 @@ mod tests {
 
     #[test]
     fn closed_form_matches_exact_enumeration() {
-        let spec = DecouplingSpec {
+        let spec = DecouplingSizes {
             d: 10,
             d1: 40,
             draws: 200,

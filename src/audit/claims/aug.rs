@@ -1,0 +1,407 @@
+//! Training with RandomMask: the theorem (docs/THEORY.md §2.2) — small loss, every neuron
+//! a sparse combination of atoms, every atom covered, throughout a time window — and its
+//! corollary that linear probes on the learned features succeed.
+
+use serde::Deserialize;
+
+use super::{log_points, loss_small, metric, per_seed, seeds_of, Claim, LossThresholds, Outcome};
+use crate::audit::check::{Check, Checker};
+use crate::audit::evidence::{Evidence, FinishedRun};
+use crate::audit::plan::Series;
+use crate::error::Result;
+use crate::sim::summary::Metric;
+use crate::sim::train::executor::LogRow;
+use crate::stats::Direction::{self, AtLeast, AtMost};
+
+const THEOREM: &str = "theorem with RandomMask (docs/THEORY.md §2.2)";
+const COROLLARY: &str = "corollary of the theorem with RandomMask (docs/THEORY.md §2.2)";
+
+/// `aug.loss_small`.
+pub struct LossSmall;
+
+impl Claim for LossSmall {
+    type Thresholds = LossThresholds;
+    fn id(&self) -> &'static str {
+        "aug.loss_small"
+    }
+    fn statement(&self) -> &'static str {
+        "training with RandomMask reaches a small loss"
+    }
+    fn section(&self) -> &'static str {
+        "2"
+    }
+    fn result(&self) -> &'static str {
+        THEOREM
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml, K seeds"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        Ok(loss_small(c, &ev.main(true), th))
+    }
+}
+
+/// `aug.sparse_decomposition`.
+pub struct SparseDecomposition;
+
+/// Thresholds of [`SparseDecomposition`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SparseDecompositionThresholds {
+    /// "small α′, β": the least share of ‖w_i‖² on span(M).
+    pub share_min: f64,
+    /// "|N_i| = O(1)": the most main atoms.
+    pub support_max: f64,
+    /// "for every i": the least fraction of neurons.
+    pub neuron_frac_min: f64,
+    /// c in α ∈ [τ/d^c, τ].
+    pub alpha_c: f64,
+    /// The α range is checked on neurons aligned above this.
+    pub aligned_min: f64,
+}
+
+/// Pooled over the seeds' neurons: (k, n) with share and support in range, and (k, n) of
+/// aligned neurons whose main coefficient is in [τ/d^c, τ].
+fn pooled_neurons(aug: &[&FinishedRun], th: &SparseDecompositionThresholds) -> ((u64, u64), (u64, u64)) {
+    let (mut k, mut n, mut ka, mut na_) = (0u64, 0u64, 0u64, 0u64);
+    for r in aug {
+        let s = &r.plan.settings;
+        let lo = s.train.tau / (s.model.d as f64).powf(th.alpha_c);
+        for nr in &r.output.final_features.neurons {
+            n += 1;
+            if nr.sparse_share >= th.share_min && nr.support_size as f64 <= th.support_max {
+                k += 1;
+            }
+            if nr.alignment > th.aligned_min {
+                na_ += 1;
+                let a = nr.best_coef.abs();
+                if a >= lo && a <= s.train.tau {
+                    ka += 1;
+                }
+            }
+        }
+    }
+    ((k, n), (ka, na_))
+}
+
+impl Claim for SparseDecomposition {
+    type Thresholds = SparseDecompositionThresholds;
+    fn id(&self) -> &'static str {
+        "aug.sparse_decomposition"
+    }
+    fn statement(&self) -> &'static str {
+        "every w_i = sum_{N_i} alpha M_j + small alpha' + small beta, |N_i| = O(1), alpha in [tau/d^c, tau]"
+    }
+    fn section(&self) -> &'static str {
+        "3.2"
+    }
+    fn result(&self) -> &'static str {
+        THEOREM
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml, K seeds"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let aug = ev.main(true);
+        let (share_min, support_max, c_exp) = (th.share_min, th.support_max, th.alpha_c);
+        let a = c.t(
+            "share_on_span_m",
+            "median over neurons of |M^T w_i|^2/|w_i|^2",
+            &per_seed(&aug, Metric::SparseShareMedian),
+            AtLeast,
+            share_min,
+        );
+        let b = c.t(
+            "support_size",
+            "median over neurons of |N_i|",
+            &per_seed(&aug, Metric::SupportMedian),
+            AtMost,
+            support_max,
+        );
+        let ((k, n), (ka, na_)) = pooled_neurons(&aug, th);
+        let every = c.proportion(
+            "every_neuron",
+            &format!("fraction of neurons (pooled over seeds) with share >= {share_min} and |N_i| <= {support_max}"),
+            k,
+            n,
+            AtLeast,
+            th.neuron_frac_min,
+        );
+        let scale = c.proportion(
+            "alpha_in_range",
+            &format!(
+                "fraction of aligned neurons (alignment > {}) whose main coefficient lies in [tau/d^{c_exp}, tau]",
+                th.aligned_min
+            ),
+            ka,
+            na_.max(1),
+            AtLeast,
+            th.neuron_frac_min,
+        );
+        Ok((vec![a, b, every, scale], seeds_of(&aug)))
+    }
+}
+
+/// `aug.coverage`.
+pub struct Coverage;
+
+/// Thresholds of [`Coverage`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverageThresholds {
+    /// "every atom": the least fraction of (seed, atom) pairs covered.
+    pub frac_min: f64,
+}
+
+impl Claim for Coverage {
+    type Thresholds = CoverageThresholds;
+    fn id(&self) -> &'static str {
+        "aug.coverage"
+    }
+    fn statement(&self) -> &'static str {
+        "every atom M_j is a main feature of at least Omega(1) neurons (count o(m/d): spread reported)"
+    }
+    fn section(&self) -> &'static str {
+        "3.2"
+    }
+    fn result(&self) -> &'static str {
+        THEOREM
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml, K seeds"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let aug = ev.main(true);
+        let (mut k, mut n) = (0u64, 0u64);
+        for r in &aug {
+            k += metric(r, Metric::AtomsCovered) as u64;
+            n += metric(r, Metric::AtomsTotal) as u64;
+        }
+        let mut first = c.proportion(
+            "atoms_covered",
+            "fraction of (seed, atom) pairs where the atom is the best atom of a neuron aligned above 0.5",
+            k,
+            n,
+            AtLeast,
+            th.frac_min,
+        );
+        let mins = per_seed(&aug, Metric::NeuronsPerAtomMin);
+        let medians = per_seed(&aug, Metric::NeuronsPerAtomMedian);
+        let maxs = per_seed(&aug, Metric::NeuronsPerAtomMax);
+        let s = &aug[0].plan.settings;
+        first.note = format!(
+            "neurons per atom: min {:?}, median {:?}, max {:?} over seeds; m/d = {}",
+            mins,
+            medians,
+            maxs,
+            s.network.m / s.model.d
+        );
+        Ok((vec![first], seeds_of(&aug)))
+    }
+}
+
+/// `aug.time_window`.
+pub struct TimeWindow;
+
+/// Thresholds of [`TimeWindow`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TimeWindowThresholds {
+    /// The decomposition "holds": median alignment above this and every atom covered.
+    pub align_min: f64,
+    /// The window spans a factor d^window_exponent from the step it forms.
+    pub window_exponent: f64,
+}
+
+/// One run's window: the worst median alignment in it (0 where an atom is uncovered or
+/// the decomposition never forms), whether the run reached the window's end, and a note.
+fn window_of(r: &FinishedRun, th: &TimeWindowThresholds) -> (f64, bool, String) {
+    let s = &r.plan.settings;
+    let width = (s.model.d as f64).powf(th.window_exponent);
+    let log = &r.output.log;
+    let holds = |row: &LogRow| row.features.align_median > th.align_min && row.features.atoms_covered == s.model.d;
+    let Some(start) = log.iter().find(|row| holds(row)) else {
+        return (0.0, false, format!("seed {}: never formed", s.seed));
+    };
+    let t0 = start.step.max(1) as f64;
+    let end = t0 * width;
+    let last = log.last().map_or(0, |l| l.step) as f64;
+    let in_window = log.iter().filter(|row| row.step as f64 >= t0 && row.step as f64 <= end);
+    let (m, at) = in_window
+        .map(|row| {
+            (
+                if row.features.atoms_covered == s.model.d {
+                    row.features.align_median
+                } else {
+                    0.0
+                },
+                row.step,
+            )
+        })
+        .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
+    let note = format!(
+        "seed {}: formed at {t0}, window end {end:.0} (T = {last}), min {m:.3} at step {at}",
+        s.seed
+    );
+    (m, end <= last, note)
+}
+
+impl Claim for TimeWindow {
+    type Thresholds = TimeWindowThresholds;
+    fn id(&self) -> &'static str {
+        "aug.time_window"
+    }
+    fn statement(&self) -> &'static str {
+        "the decomposition holds throughout t in [d^1.01/eta, d^1.99/eta] (scaled: from the step it forms, for a factor d^0.98 longer)"
+    }
+    fn section(&self) -> &'static str {
+        "3.2"
+    }
+    fn result(&self) -> &'static str {
+        THEOREM
+    }
+    fn setting(&self) -> &'static str {
+        "long RandomMask runs at small d, K seeds"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let runs = ev.series(Series::TimeWindow);
+        let mut worst = Vec::new();
+        let mut detail = Vec::new();
+        let mut reached = true;
+        for r in &runs {
+            let (m, r_reached, note) = window_of(r, th);
+            worst.push(m);
+            reached &= r_reached;
+            detail.push(note);
+        }
+        let d = runs.first().map_or(0, |r| r.plan.settings.model.d);
+        let mut first = c.t(
+            "holds_in_window",
+            &format!(
+                "min over logged steps in [t_form, t_form d^0.98] of the median alignment (0 where an atom is uncovered), d = {d}"
+            ),
+            &worst,
+            AtLeast,
+            th.align_min,
+        );
+        first.pass &= reached;
+        first.note = format!(
+            "{}{}",
+            if reached { "" } else { "window not reached; " },
+            detail.join("; ")
+        );
+        Ok((vec![first], seeds_of(&runs)))
+    }
+}
+
+/// A probe claim of the corollary: `key` at the main size beyond `threshold` (t over the
+/// seeds), and the probe's error shrinking with d over the sweep and the main runs.
+fn probe_succeeds(ev: &Evidence, c: &mut Checker, regression: bool, threshold: f64, slope_max: f64) -> Outcome {
+    let aug = ev.main(true);
+    let (key, stat, dir) = if regression {
+        (Metric::ProbeRegressionRelMse, "ridge probe test MSE / Var(y)", AtMost)
+    } else {
+        (Metric::ProbeClassificationAcc, "logistic probe test accuracy", AtLeast)
+    };
+    let mut first: Check = c.t("at_main_size", stat, &per_seed(&aug, key), dir, threshold);
+    let s = &aug[0].plan.settings;
+    first.note = format!(
+        "{} probe training samples = {:.1} d at d = {}",
+        s.probe.n_train,
+        s.probe.n_train as f64 / s.model.d as f64,
+        s.model.d
+    );
+    let mut sweep = ev.series(Series::AugSweep);
+    sweep.extend(aug.iter().copied());
+    let err = |r: &FinishedRun| {
+        if regression {
+            metric(r, key)
+        } else {
+            1.0 - metric(r, key)
+        }
+    };
+    let (x, y) = log_points(&sweep, err);
+    let trend = c.slope(
+        "error_shrinks_with_d",
+        if regression {
+            "probe relative MSE against d"
+        } else {
+            "probe error 1 - accuracy against d"
+        },
+        &x,
+        &y,
+        Direction::AtMost,
+        slope_max,
+    );
+    (vec![first, trend], seeds_of(&sweep))
+}
+
+/// `aug.regression_succeeds`.
+pub struct RegressionSucceeds;
+
+/// Thresholds of [`RegressionSucceeds`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegressionSucceedsThresholds {
+    /// "o(1)" at finite size: the largest probe test MSE / Var(y).
+    pub rel_mse_max: f64,
+    /// "o(1)": the largest log-log slope of the error against d.
+    pub slope_max: f64,
+}
+
+impl Claim for RegressionSucceeds {
+    type Thresholds = RegressionSucceedsThresholds;
+    fn id(&self) -> &'static str {
+        "aug.regression_succeeds"
+    }
+    fn statement(&self) -> &'static str {
+        "probe error o(1) with O~(d^1.001) samples"
+    }
+    fn section(&self) -> &'static str {
+        "3.2"
+    }
+    fn result(&self) -> &'static str {
+        COROLLARY
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml (K seeds) and a sweep over d"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        Ok(probe_succeeds(ev, c, true, th.rel_mse_max, th.slope_max))
+    }
+}
+
+/// `aug.classification_succeeds`.
+pub struct ClassificationSucceeds;
+
+/// Thresholds of [`ClassificationSucceeds`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassificationSucceedsThresholds {
+    /// "1 − o(1)" at finite size: the least probe test accuracy.
+    pub acc_min: f64,
+    /// The largest log-log slope of the error 1 − accuracy against d.
+    pub slope_max: f64,
+}
+
+impl Claim for ClassificationSucceeds {
+    type Thresholds = ClassificationSucceedsThresholds;
+    fn id(&self) -> &'static str {
+        "aug.classification_succeeds"
+    }
+    fn statement(&self) -> &'static str {
+        "probe accuracy 1 - o(1)"
+    }
+    fn section(&self) -> &'static str {
+        "3.2"
+    }
+    fn result(&self) -> &'static str {
+        COROLLARY
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml (K seeds) and a sweep over d"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        Ok(probe_succeeds(ev, c, false, th.acc_min, th.slope_max))
+    }
+}

@@ -1,0 +1,72 @@
+//! The contrast of the two theorems (docs/THEORY.md §2.4): paired on the same dictionary,
+//! initialisation and data, RandomMask beats no augmentation.
+
+use serde::Deserialize;
+
+use super::{metric, seeds_of, Claim, Outcome};
+use crate::audit::check::Checker;
+use crate::audit::evidence::Evidence;
+use crate::error::Result;
+use crate::sim::summary::Metric;
+use crate::stats::Direction::AtLeast;
+
+/// `contrast.aug_beats_na`.
+pub struct AugBeatsNa;
+
+/// Thresholds of [`AugBeatsNa`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AugBeatsNaThresholds {
+    /// The least mean paired difference (in the direction where larger is better).
+    pub margin: f64,
+}
+
+impl Claim for AugBeatsNa {
+    type Thresholds = AugBeatsNaThresholds;
+    fn id(&self) -> &'static str {
+        "contrast.aug_beats_na"
+    }
+    fn statement(&self) -> &'static str {
+        "paired on the same M, init and data, RandomMask beats no augmentation on every feature and probe metric"
+    }
+    fn section(&self) -> &'static str {
+        "4.2"
+    }
+    fn result(&self) -> &'static str {
+        "the two theorems contrasted (docs/THEORY.md §2.4)"
+    }
+    fn setting(&self) -> &'static str {
+        "theorem_aug.toml vs theorem_no_aug.toml, same seeds"
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let aug = ev.main(true);
+        let na = ev.main(false);
+        let mut checks = Vec::new();
+        for (key, name, higher_is_better) in [
+            (Metric::AlignMedian, "median alignment", true),
+            (Metric::AtomsCovered, "atoms covered", true),
+            (Metric::SparseShareMedian, "median share on span(M)", true),
+            (Metric::NoiseCosMean, "mean cos(f(x), f(xi))", false),
+            (Metric::ProbeRegressionRelMse, "probe relative MSE", false),
+            (Metric::ProbeClassificationAcc, "probe accuracy", true),
+        ] {
+            let mut diffs = Vec::new();
+            for a in &aug {
+                let seed = a.plan.settings.seed;
+                let n = na.iter().find(|r| r.plan.settings.seed == seed).expect("paired seed");
+                let d = metric(a, key) - metric(n, key);
+                diffs.push(if higher_is_better { d } else { -d });
+            }
+            let what = format!(
+                "paired difference in {name} ({})",
+                if higher_is_better {
+                    "aug - no aug"
+                } else {
+                    "no aug - aug"
+                }
+            );
+            checks.push(c.t(&format!("{key}_better"), &what, &diffs, AtLeast, th.margin));
+        }
+        Ok((checks, seeds_of(&aug)))
+    }
+}

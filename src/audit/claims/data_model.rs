@@ -1,0 +1,144 @@
+//! Claims about the data model alone (docs/THEORY.md §1.1): the dense noise dominates the
+//! norm, and the sparse features are still visible through their atoms.
+
+use serde::Deserialize;
+
+use super::{data_log_points, Claim, Outcome};
+use crate::audit::check::Checker;
+use crate::audit::evidence::Evidence;
+use crate::error::Result;
+use crate::stats::Direction::{AtLeast, AtMost};
+
+const RESULT: &str = "the sparse coding data model (docs/THEORY.md §1.1)";
+const SETTING: &str = "data model alone, sweep over d (d1 = d^2)";
+
+/// `data.noise_dominates`.
+pub struct NoiseDominates;
+
+/// Thresholds of [`NoiseDominates`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoiseDominatesThresholds {
+    /// "≫": the least ‖ξ‖²/‖Mz‖² that counts as dominating.
+    pub ratio_min: f64,
+    /// "w.h.p.": the least fraction of samples.
+    pub frac_min: f64,
+    /// "grows as poly(d)": the least log-log slope.
+    pub ratio_slope_min: f64,
+}
+
+impl Claim for NoiseDominates {
+    type Thresholds = NoiseDominatesThresholds;
+    fn id(&self) -> &'static str {
+        "data.noise_dominates"
+    }
+    fn statement(&self) -> &'static str {
+        "the dense noise dominates the norm: |xi|^2 >> |Mz|^2 w.h.p., and |xi|^2 grows as poly(d)"
+    }
+    fn section(&self) -> &'static str {
+        "2.1"
+    }
+    fn result(&self) -> &'static str {
+        RESULT
+    }
+    fn setting(&self) -> &'static str {
+        SETTING
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let last = ev.data.last().expect("data sweep has points");
+        let ratio_min = th.ratio_min;
+        let k = last.ratio.iter().filter(|&&r| r >= ratio_min).count() as u64;
+        let first = c.proportion(
+            "dominates_at_largest_d",
+            &format!(
+                "fraction of samples with |xi|^2 >= {ratio_min} |Mz|^2 at d = {}, d1 = {}",
+                last.d, last.d1
+            ),
+            k,
+            last.ratio.len() as u64,
+            AtLeast,
+            th.frac_min,
+        );
+        let (x, y) = data_log_points(&ev.data, |p| &p.ratio);
+        let trend = c.slope(
+            "ratio_grows",
+            "log |xi|^2/|Mz|^2 of every sample with z != 0 against log d",
+            &x,
+            &y,
+            AtLeast,
+            th.ratio_slope_min,
+        );
+        Ok((vec![first, trend], "data".into()))
+    }
+}
+
+/// `data.feature_correlation`.
+pub struct FeatureCorrelation;
+
+/// Thresholds of [`FeatureCorrelation`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeatureCorrelationThresholds {
+    /// "Ω(1)": the least |⟨Mz, M_j⟩| for j in supp(z).
+    pub signal_min: f64,
+    /// "Õ(1/√d)": |⟨ξ, M_j⟩| ≤ noise_c √(ln d / d).
+    pub noise_c: f64,
+    /// "w.h.p.": the least fraction of (sample, atom) pairs.
+    pub frac_min: f64,
+    /// The largest log-log slope of |⟨ξ, M_j⟩| against d.
+    pub slope_max: f64,
+}
+
+impl Claim for FeatureCorrelation {
+    type Thresholds = FeatureCorrelationThresholds;
+    fn id(&self) -> &'static str {
+        "data.feature_correlation"
+    }
+    fn statement(&self) -> &'static str {
+        "z_j != 0 => |<Mz, M_j>| >= Omega(1), while |<xi, M_j>| <= O~(1/sqrt d) w.h.p."
+    }
+    fn section(&self) -> &'static str {
+        "2.1"
+    }
+    fn result(&self) -> &'static str {
+        RESULT
+    }
+    fn setting(&self) -> &'static str {
+        SETTING
+    }
+    fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
+        let signal = ev.data.iter().map(|p| p.min_signal_corr).fold(f64::INFINITY, f64::min);
+        let first = Checker::exact(
+            "signal_is_order_one",
+            "min over samples, d and j in supp(z) of |<Mz, M_j>|",
+            signal,
+            AtLeast,
+            th.signal_min,
+        );
+        let last = ev.data.last().expect("data sweep has points");
+        let c_noise = th.noise_c;
+        let bound = c_noise * ((last.d as f64).ln() / last.d as f64).sqrt();
+        let k = last.noise_proj.iter().filter(|&&v| v <= bound).count() as u64;
+        let whp = c.proportion(
+            "noise_projection_small",
+            &format!(
+                "fraction of (sample, atom) pairs with |<xi, M_j>| <= {c_noise} sqrt(ln d / d) = {bound:.3} at d = {}",
+                last.d
+            ),
+            k,
+            last.noise_proj.len() as u64,
+            AtLeast,
+            th.frac_min,
+        );
+        let (x, y) = data_log_points(&ev.data, |p| &p.noise_proj);
+        let trend = c.slope(
+            "noise_projection_shrinks",
+            "log |<xi, M_j>| of every (sample, atom) pair against log d",
+            &x,
+            &y,
+            AtMost,
+            th.slope_max,
+        );
+        Ok((vec![first, whp, trend], "data".into()))
+    }
+}

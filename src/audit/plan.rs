@@ -1,0 +1,142 @@
+//! The audit's plan: every simulation the claims need, and running them side by side.
+
+use serde::Serialize;
+
+use crate::audit::evidence::FinishedRun;
+use crate::audit::spec::{invalid, AuditFile, SweepSpec};
+use crate::config::{AugmentationKind, Config, Settings};
+use crate::error::Result;
+use crate::parallel;
+use crate::sim::train::executor::{self, RunOutput, Silent};
+
+/// Which series a run belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Series {
+    /// The paired main runs.
+    Main,
+    /// RandomMask at other d.
+    AugSweep,
+    /// No augmentation at other d.
+    NaSweep,
+    /// RandomMask, long runs for the time window.
+    TimeWindow,
+}
+
+/// One planned simulation.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    /// Its series.
+    pub series: Series,
+    /// Whether it uses RandomMask.
+    pub augmented: bool,
+    /// Its checked settings (seed included).
+    pub settings: Settings,
+}
+
+fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
+    let mut c = cfg.clone();
+    c.name = name;
+    c.model.d = d;
+    c.model.d1 = (spec.d1_factor * (d as f64).powf(spec.d1_power)).round() as usize;
+    c.network.m = spec.m_per_d * d;
+    if let Some(t) = spec.steps {
+        c.train.steps = t;
+    }
+    c
+}
+
+/// Every simulation the audit needs, in a fixed order.
+pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
+    let aug = a.experiment(&a.main.aug)?;
+    let na = a.experiment(&a.main.no_aug)?;
+    let mut runs = Vec::new();
+    let mut push = |series, augmented, cfg: &Config, seed: u64| -> Result<()> {
+        let mut c = cfg.clone();
+        c.seed = seed;
+        let settings = c.check()?;
+        runs.push(PlannedRun {
+            series,
+            augmented,
+            settings,
+        });
+        Ok(())
+    };
+    for &seed in &a.seeds {
+        push(Series::Main, true, &aug, seed)?;
+        push(Series::Main, false, &na, seed)?;
+    }
+    for (spec, base, series, augmented) in [
+        (&a.aug_sweep, &aug, Series::AugSweep, true),
+        (&a.na_sweep, &na, Series::NaSweep, false),
+        (&a.time_window, &aug, Series::TimeWindow, true),
+    ] {
+        let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
+        for &d in &spec.d {
+            let cfg = derived(
+                base,
+                d,
+                spec,
+                format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()),
+            );
+            for &seed in &seeds {
+                push(series, augmented, &cfg, seed)?;
+            }
+        }
+    }
+    check_arms(&runs)?;
+    Ok(runs)
+}
+
+/// The aug file must use RandomMask and the no_aug file no augmentation.
+fn check_arms(runs: &[PlannedRun]) -> Result<()> {
+    for r in runs {
+        let kind = r.settings.augmentation.kind;
+        let want = if r.augmented {
+            AugmentationKind::RandomMask
+        } else {
+            AugmentationKind::None
+        };
+        if kind != want {
+            return Err(invalid(
+                "main.aug / main.no_aug",
+                format!("{kind:?}"),
+                "the aug file must use random_mask and the no_aug file none",
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Run every planned simulation on `jobs` threads (each single-threaded); `progress` is
+/// called with the number finished. Results are in plan order and independent of `jobs`.
+pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) + Sync) -> Result<Vec<FinishedRun>> {
+    // Longest first keeps both cores busy to the end; results are put back in plan order.
+    let mut order: Vec<usize> = (0..planned.len()).collect();
+    let cost = |r: &PlannedRun| {
+        let s = &r.settings;
+        let views = if r.augmented { 2.0 } else { 1.0 };
+        s.train.steps as f64
+            * (s.train.batch * s.network.m) as f64
+            * ((views + 1.0) * s.model.d1 as f64 + 2.0 * s.train.batch as f64)
+    };
+    order.sort_by(|&a, &b| cost(&planned[b]).total_cmp(&cost(&planned[a])).then(a.cmp(&b)));
+    let outputs = parallel::map(
+        &order,
+        jobs,
+        |&k| executor::run(&planned[k].settings, &mut Silent),
+        progress,
+    );
+    let mut slots: Vec<Option<RunOutput>> = vec![None; planned.len()];
+    for (k, out) in order.into_iter().zip(outputs) {
+        slots[k] = Some(out?);
+    }
+    Ok(planned
+        .into_iter()
+        .zip(slots)
+        .map(|(plan, out)| FinishedRun {
+            plan,
+            output: out.expect("every run finished"),
+        })
+        .collect())
+}

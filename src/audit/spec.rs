@@ -1,0 +1,162 @@
+//! The audit file: which experiments the runs start from, the seeds, the sweeps over d,
+//! the Monte Carlo sizes and, per claim, the expected verdict and the thresholds.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::audit::check::Verdict;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
+
+/// Expected verdict and thresholds of one claim.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ClaimSpec {
+    /// What the audit is expected to conclude (a changed verdict fails `cargo test`).
+    pub expect: Verdict,
+    /// Why, when the expectation is `not reproduced`.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Named thresholds (numbers); each claim reads them into its own typed struct,
+    /// which rejects missing and unknown keys.
+    #[serde(flatten)]
+    pub thresholds: BTreeMap<String, f64>,
+}
+
+/// The paired main runs (both arms, same seeds).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MainSpec {
+    /// Experiment file of the RandomMask arm (relative to the audit file).
+    pub aug: PathBuf,
+    /// Experiment file of the no-augmentation arm.
+    pub no_aug: PathBuf,
+}
+
+/// A sweep over d of one arm, derived from that arm's main experiment.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// The values of d (the main experiment's d is added for the RandomMask sweep).
+    pub d: Vec<usize>,
+    /// d1 = round(d1_factor · d^d1_power).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// m = m_per_d · d.
+    pub m_per_d: usize,
+    /// SGD steps (default: the main experiment's).
+    pub steps: Option<usize>,
+    /// Seeds (default: the audit's).
+    pub seeds: Option<Vec<u64>>,
+}
+
+/// A whole audit file.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AuditFile {
+    /// Name (output folder).
+    pub name: String,
+    /// Family-wise error rate, split evenly over all statistical checks (Bonferroni).
+    pub alpha: f64,
+    /// Seeds of the trained-network claims.
+    pub seeds: Vec<u64>,
+    /// The paired main runs.
+    pub main: MainSpec,
+    /// RandomMask at more values of d.
+    pub aug_sweep: SweepSpec,
+    /// No augmentation at more values of d.
+    pub na_sweep: SweepSpec,
+    /// RandomMask runs long enough for the scaled time window (one d).
+    pub time_window: SweepSpec,
+    /// The data model alone.
+    pub data: DataModelSizes,
+    /// The RandomMask identity.
+    pub decoupling: DecouplingSizes,
+    /// Per claim id: expectation and thresholds.
+    pub claims: BTreeMap<String, ClaimSpec>,
+    /// Where the file was read from (for resolving experiment paths).
+    #[serde(skip)]
+    pub origin: PathBuf,
+}
+
+impl AuditFile {
+    /// Read and validate an audit file: its sizes, and every registered claim's entry
+    /// (present, known, with exactly the thresholds the claim reads).
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = crate::config::read_text(path)?;
+        let mut a: AuditFile = toml::from_str(&text).map_err(|e| Error::ConfigParse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        a.origin = path.to_path_buf();
+        a.validate()?;
+        crate::audit::claims::check_specs(&a)?;
+        Ok(a)
+    }
+
+    fn validate(&self) -> Result<()> {
+        if !(self.alpha > 0.0 && self.alpha < 1.0) {
+            return Err(invalid("alpha", self.alpha, "must be in (0, 1)"));
+        }
+        if self.seeds.len() < 2 {
+            return Err(invalid(
+                "seeds",
+                self.seeds.len(),
+                "at least two seeds are needed for a t test",
+            ));
+        }
+        if self.time_window.d.len() != 1 {
+            return Err(invalid(
+                "time_window.d",
+                self.time_window.d.len(),
+                "must name exactly one d",
+            ));
+        }
+        for (key, s) in [
+            ("aug_sweep", &self.aug_sweep),
+            ("na_sweep", &self.na_sweep),
+            ("time_window", &self.time_window),
+        ] {
+            if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
+                return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
+            }
+        }
+        if self.data.d.len() < 3 {
+            return Err(invalid(
+                "data.d",
+                self.data.d.len(),
+                "a slope needs at least three values of d",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The seeds with `--seeds K` applied (1..=K), if given.
+    pub fn with_seed_count(mut self, k: Option<usize>) -> Result<Self> {
+        if let Some(k) = k {
+            if k < 2 {
+                return Err(invalid("--seeds", k, "at least two seeds are needed for a t test"));
+            }
+            self.seeds = (1..=k as u64).collect();
+        }
+        Ok(self)
+    }
+
+    /// The experiment file `rel` (relative to the audit file), read and parsed.
+    pub(crate) fn experiment(&self, rel: &Path) -> Result<Config> {
+        let base = self.origin.parent().unwrap_or(Path::new("."));
+        Config::from_file(&base.join(rel))
+    }
+}
+
+/// An [`Error::InvalidParam`] for the audit file's `key`.
+pub(crate) fn invalid(key: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Error {
+    Error::InvalidParam {
+        key,
+        value: value.to_string(),
+        reason,
+    }
+}

@@ -1,0 +1,308 @@
+//! The audit's output files: `claims.csv`, `evidence/<claim>.csv` and `runs.csv`, and the
+//! report's per-result tables.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::audit::check::Comparison;
+use crate::audit::AuditReport;
+use crate::error::{Error, Result};
+use crate::sim::summary::Metric;
+
+/// A row of `claims.csv`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClaimRow {
+    /// Claim id.
+    pub id: String,
+    /// The paper's section.
+    pub section: String,
+    /// The claim.
+    pub statement: String,
+    /// The primary check's statistic.
+    pub statistic: String,
+    /// Its value.
+    pub value: f64,
+    /// `>=`, `<=` or `in CI`.
+    pub direction: Comparison,
+    /// Its threshold.
+    pub threshold: f64,
+    /// Its confidence bound.
+    pub bound: f64,
+    /// Its p-value (NaN where not defined).
+    pub p_value: f64,
+    /// Checks passed / checks.
+    pub checks_passed: String,
+    /// The first failed check, if any.
+    pub failed: String,
+    /// The verdict.
+    pub verdict: String,
+    /// The expected verdict.
+    pub expected: String,
+    /// Seeds used.
+    pub seeds: String,
+    /// The audit file's reason for an expected `not reproduced`.
+    pub reason: String,
+}
+
+/// The rows of `claims.csv`.
+pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
+    report
+        .results
+        .iter()
+        .map(|r| {
+            let p = &r.checks[0];
+            ClaimRow {
+                id: r.claim.id().into(),
+                section: r.claim.section().into(),
+                statement: r.claim.statement().into(),
+                statistic: p.statistic.clone(),
+                value: p.value,
+                direction: p.direction,
+                threshold: p.threshold,
+                bound: p.bound,
+                p_value: p.p_value,
+                checks_passed: format!("{}/{}", r.checks.iter().filter(|c| c.pass).count(), r.checks.len()),
+                failed: r
+                    .checks
+                    .iter()
+                    .filter(|c| !c.pass)
+                    .map(|c| c.check.clone())
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                verdict: r.verdict.as_str().into(),
+                expected: r.expected.as_str().into(),
+                seeds: r.seeds.clone(),
+                reason: r.reason.clone().unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+/// A row of `runs.csv`: one simulation's summary.
+fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let first = report.evidence.runs.first().map(|r| r.output.summary());
+    let mut header = vec![
+        "series".to_string(),
+        "arm".into(),
+        "seed".into(),
+        "d".into(),
+        "d1".into(),
+        "m".into(),
+        "steps".into(),
+    ];
+    if let Some(f) = &first {
+        header.extend(f.rows().iter().map(|(k, _)| k.name().to_string()));
+    }
+    w.write_record(&header)?;
+    for r in &report.evidence.runs {
+        let s = &r.plan.settings;
+        let mut rec = vec![
+            format!("{:?}", r.plan.series).to_lowercase(),
+            if r.plan.augmented {
+                "random_mask".into()
+            } else {
+                "none".into()
+            },
+            s.seed.to_string(),
+            s.model.d.to_string(),
+            s.model.d1.to_string(),
+            s.network.m.to_string(),
+            s.train.steps.to_string(),
+        ];
+        rec.extend(r.output.summary().rows().iter().map(|(_, v)| v.to_string()));
+        w.write_record(&rec)?;
+    }
+    w.into_inner().map_err(|e| Error::Write {
+        path: "runs.csv".into(),
+        source: e.into_error(),
+    })
+}
+
+/// Write `claims.csv`, `evidence/<id>.csv` (one per claim: its checks) and `runs.csv`
+/// (every simulation's summary) into `dir`. Deterministic: no timings.
+pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
+    use crate::io::{csv_bytes, write_atomic};
+    let claims = csv_bytes(&claim_rows(report))?;
+    let mut evidence = Vec::new();
+    for r in &report.results {
+        evidence.push((
+            dir.join("evidence").join(format!("{}.csv", r.claim.id())),
+            csv_bytes(&r.checks)?,
+        ));
+    }
+    let runs = runs_csv(report)?;
+    for (path, bytes) in evidence {
+        write_atomic(&path, &bytes)?;
+    }
+    write_atomic(&dir.join("runs.csv"), &runs)?;
+    write_atomic(&dir.join("claims.csv"), &claims)
+}
+
+/// The report's CSV tables, one per result of the paper plus the claims table:
+/// `table_data_model.csv` (docs/THEORY.md §1.1), `table_decoupling.csv` (§1.4),
+/// `table_theorem_no_aug.csv` (§2.1 theorem), `table_corollary_no_aug.csv` (§2.1 probes),
+/// `table_theorem_aug.csv` (§2.2 theorem), `table_corollary_aug.csv` (§2.2 probes) and
+/// `claims.csv`. Deterministic.
+pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathBuf>> {
+    use crate::io::write_atomic;
+    let mut written = Vec::new();
+    let mut put = |name: &str, bytes: Vec<u8>| -> Result<()> {
+        let p = dir.join(name);
+        write_atomic(&p, &bytes)?;
+        written.push(p);
+        Ok(())
+    };
+    put("table_data_model.csv", data_model_table(report)?)?;
+    put("table_decoupling.csv", decoupling_table(report)?)?;
+    for (name, augmented, cols) in [
+        ("table_theorem_no_aug.csv", false, &THEOREM_COLUMNS[..]),
+        ("table_corollary_no_aug.csv", false, &COROLLARY_COLUMNS[..]),
+        ("table_theorem_aug.csv", true, &THEOREM_COLUMNS[..]),
+        ("table_corollary_aug.csv", true, &COROLLARY_COLUMNS[..]),
+    ] {
+        put(name, run_table(report, augmented, cols)?)?;
+    }
+    put("claims.csv", crate::io::csv_bytes(&claim_rows(report))?)?;
+    Ok(written)
+}
+
+/// `table_data_model.csv`: the data model at each d (docs/THEORY.md §1.1).
+fn data_model_table(report: &AuditReport) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "d",
+        "d1",
+        "samples",
+        "median_noise_to_signal_energy",
+        "frac_z_zero",
+        "min_abs_signal_corr",
+        "q50_abs_noise_proj",
+        "q99_abs_noise_proj",
+        "sqrt_ln_d_over_d",
+    ])?;
+    for p in &report.evidence.data {
+        let finite: Vec<f64> = p.ratio.iter().copied().filter(|r| r.is_finite()).collect();
+        let mut proj = p.noise_proj.clone();
+        proj.sort_by(f64::total_cmp);
+        w.write_record([
+            p.d.to_string(),
+            p.d1.to_string(),
+            p.ratio.len().to_string(),
+            crate::stats::median(&finite).to_string(),
+            (1.0 - finite.len() as f64 / p.ratio.len() as f64).to_string(),
+            p.min_signal_corr.to_string(),
+            crate::stats::quantile_sorted(&proj, 0.5).to_string(),
+            crate::stats::quantile_sorted(&proj, 0.99).to_string(),
+            ((p.d as f64).ln() / p.d as f64).sqrt().to_string(),
+        ])?;
+    }
+    finish(w)
+}
+
+/// `table_decoupling.csv`: the RandomMask identity (docs/THEORY.md §1.4).
+fn decoupling_table(report: &AuditReport) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "estimate",
+        "draws",
+        "monte_carlo_mean",
+        "ci_low",
+        "ci_high",
+        "closed_form",
+    ])?;
+    let d = &report.evidence.decoupling;
+    for e in d.triples.iter().chain([&d.noise, &d.noise_no_aug, &d.sparse]) {
+        let (m, lo, hi) = crate::stats::t_interval(&e.draws, 0.95);
+        w.write_record([
+            e.name.clone(),
+            e.draws.len().to_string(),
+            m.to_string(),
+            lo.to_string(),
+            hi.to_string(),
+            e.closed_form.to_string(),
+        ])?;
+    }
+    w.write_record([
+        "exact enumeration, max relative error".into(),
+        "all masks".into(),
+        d.exact_rel_error.to_string(),
+        String::new(),
+        String::new(),
+        "0".into(),
+    ])?;
+    w.write_record([
+        "identity dictionary, max |product|".into(),
+        d.noise.draws.len().to_string(),
+        d.identity_max_abs.to_string(),
+        String::new(),
+        String::new(),
+        "0".into(),
+    ])?;
+    finish(w)
+}
+
+/// A table of the runs of one arm with the summary metrics `cols`.
+fn run_table(report: &AuditReport, augmented: bool, cols: &[Metric]) -> Result<Vec<u8>> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["series", "seed", "d", "d1", "m", "steps"];
+    header.extend(cols.iter().map(|m| m.name()));
+    w.write_record(&header)?;
+    for r in report.evidence.runs.iter().filter(|r| r.plan.augmented == augmented) {
+        let s = &r.plan.settings;
+        let summary = r.output.summary();
+        let mut rec = vec![
+            format!("{:?}", r.plan.series).to_lowercase(),
+            s.seed.to_string(),
+            s.model.d.to_string(),
+            s.model.d1.to_string(),
+            s.network.m.to_string(),
+            s.train.steps.to_string(),
+        ];
+        for c in cols {
+            rec.push(summary.get(*c).to_string());
+        }
+        w.write_record(&rec)?;
+    }
+    finish(w)
+}
+
+/// The columns of the theorem tables.
+const THEOREM_COLUMNS: [Metric; 17] = [
+    Metric::FinalLoss,
+    Metric::LossAtChance,
+    Metric::AlignMedian,
+    Metric::FracAligned,
+    Metric::AtomsCovered,
+    Metric::AtomsTotal,
+    Metric::NeuronsPerAtomMin,
+    Metric::NeuronsPerAtomMedian,
+    Metric::NeuronsPerAtomMax,
+    Metric::SupportMedian,
+    Metric::SparseShareMedian,
+    Metric::NoiseCosMean,
+    Metric::NoiseCosQ10,
+    Metric::ZeroReprFrac,
+    Metric::AtomBestCosMin,
+    Metric::AtomBestCosMedian,
+    Metric::AtomBestCosMax,
+];
+/// The columns of the corollary tables.
+const COROLLARY_COLUMNS: [Metric; 8] = [
+    Metric::ProbeRegressionRelMse,
+    Metric::ProbeUntrainedRegressionRelMse,
+    Metric::ProbeRawXRegressionRelMse,
+    Metric::ProbeOracleZRegressionRelMse,
+    Metric::ProbeClassificationAcc,
+    Metric::ProbeUntrainedClassificationAcc,
+    Metric::ProbeRawXClassificationAcc,
+    Metric::ProbeOracleZClassificationAcc,
+];
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
+    w.into_inner().map_err(|e| Error::Write {
+        path: "<csv buffer>".into(),
+        source: e.into_error(),
+    })
+}
