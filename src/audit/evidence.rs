@@ -1,18 +1,9 @@
 //! The evidence the claims are judged on: the finished simulations and the sampling
 //! checks, with selectors for the series the claims read.
 
-use crate::audit::plan::{PlannedRun, Series};
+pub use crate::audit::plan::FinishedRun;
+use crate::audit::plan::Series;
 use crate::sim::sampling::{DataPoint, DecouplingEvidence};
-use crate::sim::train::executor::RunOutput;
-
-/// A finished simulation.
-#[derive(Debug, Clone)]
-pub struct FinishedRun {
-    /// What was planned.
-    pub plan: PlannedRun,
-    /// What it measured.
-    pub output: RunOutput,
-}
 
 /// Everything the claims are judged on.
 pub struct Evidence {

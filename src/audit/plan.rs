@@ -2,7 +2,6 @@
 
 use serde::Serialize;
 
-use crate::audit::evidence::FinishedRun;
 use crate::audit::spec::{invalid, AuditFile, SweepSpec};
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::Result;
@@ -44,6 +43,15 @@ fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
         c.train.steps = t;
     }
     c
+}
+
+/// A finished simulation.
+#[derive(Debug, Clone)]
+pub struct FinishedRun {
+    /// What was planned.
+    pub plan: PlannedRun,
+    /// What it measured.
+    pub output: RunOutput,
 }
 
 /// Every simulation the audit needs, in a fixed order.
