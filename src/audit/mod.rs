@@ -31,6 +31,17 @@ pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 use crate::error::Result;
 use crate::sim::sampling;
 
+impl AuditFile {
+    /// Read and validate an audit file: its sizes, and every registered claim's entry
+    /// (present, known, with exactly the thresholds the claim reads), so that a typo fails
+    /// before any simulation runs.
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let a = Self::parse_file(path)?;
+        claims::check_specs(&a)?;
+        Ok(a)
+    }
+}
+
 /// A finished audit: the claims' verdicts and the evidence behind them.
 pub struct AuditReport {
     /// The audit file.

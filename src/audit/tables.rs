@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::audit::check::Comparison;
 use crate::audit::AuditReport;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::io::finish_csv;
 use crate::sim::summary::Metric;
 
 /// A row of `claims.csv`.
@@ -114,10 +115,7 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
         rec.extend(r.output.summary().rows().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
     }
-    w.into_inner().map_err(|e| Error::Write {
-        path: "runs.csv".into(),
-        source: e.into_error(),
-    })
+    finish_csv(w)
 }
 
 /// Write `claims.csv`, `evidence/<id>.csv` (one per claim: its checks) and `runs.csv`
@@ -198,7 +196,7 @@ fn data_model_table(report: &AuditReport) -> Result<Vec<u8>> {
             ((p.d as f64).ln() / p.d as f64).sqrt().to_string(),
         ])?;
     }
-    finish(w)
+    finish_csv(w)
 }
 
 /// `table_decoupling.csv`: the RandomMask identity (docs/THEORY.md §1.4).
@@ -240,7 +238,7 @@ fn decoupling_table(report: &AuditReport) -> Result<Vec<u8>> {
         String::new(),
         "0".into(),
     ])?;
-    finish(w)
+    finish_csv(w)
 }
 
 /// A table of the runs of one arm with the summary metrics `cols`.
@@ -265,7 +263,7 @@ fn run_table(report: &AuditReport, augmented: bool, cols: &[Metric]) -> Result<V
         }
         w.write_record(&rec)?;
     }
-    finish(w)
+    finish_csv(w)
 }
 
 /// The columns of the theorem tables.
@@ -299,10 +297,3 @@ const COROLLARY_COLUMNS: [Metric; 8] = [
     Metric::ProbeRawXClassificationAcc,
     Metric::ProbeOracleZClassificationAcc,
 ];
-
-fn finish(w: csv::Writer<Vec<u8>>) -> Result<Vec<u8>> {
-    w.into_inner().map_err(|e| Error::Write {
-        path: "<csv buffer>".into(),
-        source: e.into_error(),
-    })
-}

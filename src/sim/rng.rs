@@ -26,8 +26,9 @@ pub enum Purpose {
     Probes = 5,
     /// Fresh test samples for the feature metrics (noise dominance, docs/THEORY.md §2.1).
     Eval = 6,
-    /// The audit's own Monte Carlo (data-model checks, the RandomMask identity).
-    Audit = 7,
+    /// The Monte Carlo that needs no training ([`crate::sim::sampling`]: the data-model
+    /// checks and the RandomMask identity).
+    Sampling = 7,
 }
 
 /// The generator for `purpose` under master seed `seed`.

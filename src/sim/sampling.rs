@@ -66,7 +66,7 @@ pub fn data_points(spec: &DataModelSizes, seed: u64) -> Vec<DataPoint> {
             let ln_d = (d as f64).ln();
             let p = ln_d.ln() / d as f64;
             let sigma_xi = (ln_d.sqrt() / d as f64).sqrt();
-            let mut rng = rng::stream(seed ^ (d as u64) << 32, Purpose::Audit);
+            let mut rng = rng::stream(seed ^ (d as u64) << 32, Purpose::Sampling);
             let dict = Dictionary::gaussian_qr(d1, d, &mut rng);
             let model = SparseCoding::new(dict, p, sigma_xi);
             let b = model.sample(spec.samples, &mut rng);
@@ -261,7 +261,7 @@ fn noise_estimates<R: Rng>(spec: &DecouplingSizes, sigma_xi: f64, rng: &mut R) -
 
 /// Run the identity checks of docs/THEORY.md §4.4 with seed `seed`.
 pub fn decoupling(spec: &DecouplingSizes, seed: u64) -> DecouplingEvidence {
-    let mut rng = rng::stream(seed, Purpose::Audit);
+    let mut rng = rng::stream(seed, Purpose::Sampling);
     let exact_rel_error = exact_rel_error(spec.exact_d1, spec.triples, &mut rng);
     let d1 = spec.d1;
     let ln_d = (spec.d as f64).ln();
