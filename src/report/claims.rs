@@ -160,7 +160,7 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
     let tables = audit::write_report_tables(&dir, &report)?;
     audit::write_audit(&dir.join("audit"), &report)?;
     let mut md = format!(
-        "Every claim of the seed as a statistical check (`decouple audit --scale {scale}`; thresholds, \
+        "Every claim of the paper as a statistical check (`decouple audit --scale {scale}`; thresholds, \
          expectations and their reasons in `experiments/audit_{scale}.toml`). A claim is *reproduced* when \
          every one of its checks passes: a one-sided confidence bound beyond its threshold at \
          confidence 1 − α/S (α = {}, Bonferroni over the S statistical checks of the audit). The \
@@ -168,7 +168,7 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
         report.audit.alpha,
         claims_table_markdown(&claim_lines(&report))
     );
-    md.push_str("\nTables behind it (one per theorem / corollary of the seed):\n\n");
+    md.push_str("\nTables behind it (one per theorem / corollary of the paper, docs/THEORY.md §2):\n\n");
     for t in tables {
         let name = t
             .file_name()
