@@ -1,6 +1,8 @@
-//! Writing a run's tables: CSV files and a JSON manifest, each written to a temporary
-//! name and renamed, so an interrupted run never leaves a truncated file that looks
-//! complete.
+//! Files on disk: atomic writes (every file goes to a temporary name and is renamed, so an
+//! interrupted run never leaves a truncated file that looks complete), the one CSV style of
+//! the crate ([`csv_bytes`], [`finish_csv`]), a run's tables (`metrics.csv`, `neurons.csv`,
+//! `alpha.csv`, `probes.csv`, `summary.csv`), its `manifest.json`, and the content hash that
+//! names a run by its settings ([`hash`]).
 
 pub mod hash;
 
