@@ -249,6 +249,20 @@ fn line_panel(
     lines_with_legend(&mut chart, series, out)
 }
 
+/// The legend box of a panel, in its upper right.
+fn legend<'a, 'b: 'a>(
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    out: &Path,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK)
+        .position(SeriesLabelPosition::UpperRight)
+        .draw()
+        .map_err(|e| perr(out, e))
+}
+
 /// Draw each series as a line in its palette colour (non-finite points left out) and the
 /// legend box in the upper right.
 fn lines_with_legend<'a, 'b: 'a>(
@@ -267,13 +281,7 @@ fn lines_with_legend<'a, 'b: 'a>(
             .label(label.clone())
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| perr(out, e))
+    legend(chart, out)
 }
 
 /// Training curves (loss, median alignment, mean cos(f(x), f(ξ)) against step) of `runs`.
@@ -473,13 +481,7 @@ fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &s
     for (k, (arm, pts)) in stats.iter().enumerate() {
         draw_arm(&mut chart, out, k, arm, pts, (y0, y1))?;
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| perr(out, e))
+    legend(&mut chart, out)
 }
 
 /// One arm of a log-log panel: line and dots through the positive cell means, whiskers

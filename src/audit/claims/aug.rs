@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{log_points, loss_small, metric, per_seed, seeds_of, Claim, LossThresholds, Outcome};
+use super::{log_points, loss_small, metric, per_seed, seeds_of, About, Claim, LossThresholds, Outcome};
 use crate::audit::check::{Check, Checker};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
@@ -21,21 +21,13 @@ pub struct LossSmall;
 
 impl Claim for LossSmall {
     type Thresholds = LossThresholds;
-    fn id(&self) -> &'static str {
-        "aug.loss_small"
-    }
-    fn statement(&self) -> &'static str {
-        "training with RandomMask reaches a small loss"
-    }
-    fn section(&self) -> &'static str {
-        "2"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "aug.loss_small",
+        statement: "training with RandomMask reaches a small loss",
+        section: "2",
+        result: THEOREM,
+        setting: "theorem_aug.toml, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(loss_small(c, &ev.main(true), th))
     }
@@ -86,21 +78,13 @@ fn pooled_neurons(aug: &[&FinishedRun], th: &SparseDecompositionThresholds) -> (
 
 impl Claim for SparseDecomposition {
     type Thresholds = SparseDecompositionThresholds;
-    fn id(&self) -> &'static str {
-        "aug.sparse_decomposition"
-    }
-    fn statement(&self) -> &'static str {
-        "every w_i = sum_{N_i} alpha M_j + small alpha' + small beta, |N_i| = O(1), alpha in [tau/d^c, tau]"
-    }
-    fn section(&self) -> &'static str {
-        "3.2"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "aug.sparse_decomposition",
+        statement: "every w_i = sum_{N_i} alpha M_j + small alpha' + small beta, |N_i| = O(1), alpha in [tau/d^c, tau]",
+        section: "3.2",
+        result: THEOREM,
+        setting: "theorem_aug.toml, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let aug = ev.main(true);
         let (share_min, support_max, c_exp) = (th.share_min, th.support_max, th.alpha_c);
@@ -155,21 +139,13 @@ pub struct CoverageThresholds {
 
 impl Claim for Coverage {
     type Thresholds = CoverageThresholds;
-    fn id(&self) -> &'static str {
-        "aug.coverage"
-    }
-    fn statement(&self) -> &'static str {
-        "every atom M_j is a main feature of at least Omega(1) neurons (count o(m/d): spread reported)"
-    }
-    fn section(&self) -> &'static str {
-        "3.2"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "aug.coverage",
+        statement: "every atom M_j is a main feature of at least Omega(1) neurons (count o(m/d): spread reported)",
+        section: "3.2",
+        result: THEOREM,
+        setting: "theorem_aug.toml, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let aug = ev.main(true);
         let (mut k, mut n) = (0u64, 0u64);
@@ -248,21 +224,13 @@ fn window_of(r: &FinishedRun, th: &TimeWindowThresholds) -> (f64, bool, String) 
 
 impl Claim for TimeWindow {
     type Thresholds = TimeWindowThresholds;
-    fn id(&self) -> &'static str {
-        "aug.time_window"
-    }
-    fn statement(&self) -> &'static str {
-        "the decomposition holds throughout t in [d^1.01/eta, d^1.99/eta] (scaled: from the step it forms, for a factor d^0.98 longer)"
-    }
-    fn section(&self) -> &'static str {
-        "3.2"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "long RandomMask runs at small d, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "aug.time_window",
+        statement: "the decomposition holds throughout t in [d^1.01/eta, d^1.99/eta] (scaled: from the step it forms, for a factor d^0.98 longer)",
+        section: "3.2",
+        result: THEOREM,
+        setting: "long RandomMask runs at small d, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let runs = ev.series(Series::TimeWindow);
         let mut worst = Vec::new();
@@ -351,21 +319,13 @@ pub struct RegressionSucceedsThresholds {
 
 impl Claim for RegressionSucceeds {
     type Thresholds = RegressionSucceedsThresholds;
-    fn id(&self) -> &'static str {
-        "aug.regression_succeeds"
-    }
-    fn statement(&self) -> &'static str {
-        "probe error o(1) with O~(d^1.001) samples"
-    }
-    fn section(&self) -> &'static str {
-        "3.2"
-    }
-    fn result(&self) -> &'static str {
-        COROLLARY
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml (K seeds) and a sweep over d"
-    }
+    const ABOUT: About = About {
+        id: "aug.regression_succeeds",
+        statement: "probe error o(1) with O~(d^1.001) samples",
+        section: "3.2",
+        result: COROLLARY,
+        setting: "theorem_aug.toml (K seeds) and a sweep over d",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(probe_succeeds(ev, c, true, th.rel_mse_max, th.slope_max))
     }
@@ -386,21 +346,13 @@ pub struct ClassificationSucceedsThresholds {
 
 impl Claim for ClassificationSucceeds {
     type Thresholds = ClassificationSucceedsThresholds;
-    fn id(&self) -> &'static str {
-        "aug.classification_succeeds"
-    }
-    fn statement(&self) -> &'static str {
-        "probe accuracy 1 - o(1)"
-    }
-    fn section(&self) -> &'static str {
-        "3.2"
-    }
-    fn result(&self) -> &'static str {
-        COROLLARY
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml (K seeds) and a sweep over d"
-    }
+    const ABOUT: About = About {
+        id: "aug.classification_succeeds",
+        statement: "probe accuracy 1 - o(1)",
+        section: "3.2",
+        result: COROLLARY,
+        setting: "theorem_aug.toml (K seeds) and a sweep over d",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(probe_succeeds(ev, c, false, th.acc_min, th.slope_max))
     }

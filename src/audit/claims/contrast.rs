@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{metric, seeds_of, Claim, Outcome};
+use super::{metric, seeds_of, About, Claim, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::error::Result;
@@ -23,21 +23,14 @@ pub struct AugBeatsNaThresholds {
 
 impl Claim for AugBeatsNa {
     type Thresholds = AugBeatsNaThresholds;
-    fn id(&self) -> &'static str {
-        "contrast.aug_beats_na"
-    }
-    fn statement(&self) -> &'static str {
-        "paired on the same M, init and data, RandomMask beats no augmentation on every feature and probe metric"
-    }
-    fn section(&self) -> &'static str {
-        "4.2"
-    }
-    fn result(&self) -> &'static str {
-        "the two theorems contrasted (docs/THEORY.md §2.4)"
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_aug.toml vs theorem_no_aug.toml, same seeds"
-    }
+    const ABOUT: About = About {
+        id: "contrast.aug_beats_na",
+        statement:
+            "paired on the same M, init and data, RandomMask beats no augmentation on every feature and probe metric",
+        section: "4.2",
+        result: "the two theorems contrasted (docs/THEORY.md §2.4)",
+        setting: "theorem_aug.toml vs theorem_no_aug.toml, same seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let aug = ev.main(true);
         let na = ev.main(false);

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{data_log_points, Claim, Outcome};
+use super::{data_log_points, About, Claim, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::error::Result;
@@ -29,21 +29,13 @@ pub struct NoiseDominatesThresholds {
 
 impl Claim for NoiseDominates {
     type Thresholds = NoiseDominatesThresholds;
-    fn id(&self) -> &'static str {
-        "data.noise_dominates"
-    }
-    fn statement(&self) -> &'static str {
-        "the dense noise dominates the norm: |xi|^2 >> |Mz|^2 w.h.p., and |xi|^2 grows as poly(d)"
-    }
-    fn section(&self) -> &'static str {
-        "2.1"
-    }
-    fn result(&self) -> &'static str {
-        RESULT
-    }
-    fn setting(&self) -> &'static str {
-        SETTING
-    }
+    const ABOUT: About = About {
+        id: "data.noise_dominates",
+        statement: "the dense noise dominates the norm: |xi|^2 >> |Mz|^2 w.h.p., and |xi|^2 grows as poly(d)",
+        section: "2.1",
+        result: RESULT,
+        setting: SETTING,
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let last = ev.data.last().expect("data sweep has points");
         let ratio_min = th.ratio_min;
@@ -91,21 +83,13 @@ pub struct FeatureCorrelationThresholds {
 
 impl Claim for FeatureCorrelation {
     type Thresholds = FeatureCorrelationThresholds;
-    fn id(&self) -> &'static str {
-        "data.feature_correlation"
-    }
-    fn statement(&self) -> &'static str {
-        "z_j != 0 => |<Mz, M_j>| >= Omega(1), while |<xi, M_j>| <= O~(1/sqrt d) w.h.p."
-    }
-    fn section(&self) -> &'static str {
-        "2.1"
-    }
-    fn result(&self) -> &'static str {
-        RESULT
-    }
-    fn setting(&self) -> &'static str {
-        SETTING
-    }
+    const ABOUT: About = About {
+        id: "data.feature_correlation",
+        statement: "z_j != 0 => |<Mz, M_j>| >= Omega(1), while |<xi, M_j>| <= O~(1/sqrt d) w.h.p.",
+        section: "2.1",
+        result: RESULT,
+        setting: SETTING,
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let signal = ev.data.iter().map(|p| p.min_signal_corr).fold(f64::INFINITY, f64::min);
         let first = Checker::exact(

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{Claim, Outcome};
+use super::{About, Claim, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::error::Result;
@@ -24,21 +24,13 @@ pub struct DecouplingThresholds {
 
 impl Claim for Decoupling {
     type Thresholds = DecouplingThresholds;
-    fn id(&self) -> &'static str {
-        "aug.decoupling"
-    }
-    fn statement(&self) -> &'static str {
-        "E_D[<u,2Dx><v,2(I-D)x>] = <u,x><v,x> - sum_k u_k v_k x_k^2: dense noise correlation 0, sparse kept at 1 - |M_j|_4^4, lost for M = I"
-    }
-    fn section(&self) -> &'static str {
-        "2.4"
-    }
-    fn result(&self) -> &'static str {
-        "feature decoupling by RandomMask (docs/THEORY.md §1.4)"
-    }
-    fn setting(&self) -> &'static str {
-        "Monte Carlo over masks, exact enumeration at small d1"
-    }
+    const ABOUT: About = About {
+        id: "aug.decoupling",
+        statement: "E_D[<u,2Dx><v,2(I-D)x>] = <u,x><v,x> - sum_k u_k v_k x_k^2: dense noise correlation 0, sparse kept at 1 - |M_j|_4^4, lost for M = I",
+        section: "2.4",
+        result: "feature decoupling by RandomMask (docs/THEORY.md §1.4)",
+        setting: "Monte Carlo over masks, exact enumeration at small d1",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let prec = th.rel_precision;
         let d = &ev.decoupling;

@@ -77,36 +77,43 @@ crate::for_each_claim!(registry);
 /// The checks of one claim and the seeds they used.
 pub type Outcome = (Vec<Check>, String);
 
+/// What a claim says and where it comes from (the columns of `claims.csv` that describe it).
+#[derive(Debug, Clone, Copy)]
+pub struct About {
+    /// Stable id (the key of the claim's table in the audit file).
+    pub id: &'static str,
+    /// The claim in words.
+    pub statement: &'static str,
+    /// The paper's section, as shown in `claims.csv` (docs/THEORY.md §3 maps it).
+    pub section: &'static str,
+    /// Which of the paper's results it restates (a docs/THEORY.md section).
+    pub result: &'static str,
+    /// What it runs on.
+    pub setting: &'static str,
+}
+
 /// One claim of the paper: what it says, where, and how the evidence is judged.
 pub trait Claim: Sync + 'static {
     /// Its thresholds, read from the claim's table in the audit file (the struct must
     /// reject unknown keys: `#[serde(deny_unknown_fields)]`).
     type Thresholds: DeserializeOwned;
-    /// Stable id (the key of the claim's table in the audit file).
-    fn id(&self) -> &'static str;
-    /// The claim in words.
-    fn statement(&self) -> &'static str;
-    /// The paper's section, as shown in `claims.csv`.
-    fn section(&self) -> &'static str;
-    /// Which of the paper's results it restates (a docs/THEORY.md section).
-    fn result(&self) -> &'static str;
-    /// What it runs on.
-    fn setting(&self) -> &'static str;
+    /// What it says and where it comes from.
+    const ABOUT: About;
     /// Its checks (the first is the primary one shown in the claims table) and the seeds.
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome>;
 }
 
 /// A [`Claim`] behind a pointer: the registry's view, with the thresholds still untyped.
 pub trait DynClaim: Sync {
-    /// See [`Claim::id`].
+    /// See [`About::id`].
     fn id(&self) -> &'static str;
-    /// See [`Claim::statement`].
+    /// See [`About::statement`].
     fn statement(&self) -> &'static str;
-    /// See [`Claim::section`].
+    /// See [`About::section`].
     fn section(&self) -> &'static str;
-    /// See [`Claim::result`].
+    /// See [`About::result`].
     fn result(&self) -> &'static str;
-    /// See [`Claim::setting`].
+    /// See [`About::setting`].
     fn setting(&self) -> &'static str;
     /// Read the thresholds of `spec` (an error names `origin`, the claim and the key).
     fn check_spec(&self, spec: &ClaimSpec, origin: &Path) -> Result<()>;
@@ -116,25 +123,25 @@ pub trait DynClaim: Sync {
 
 impl<C: Claim> DynClaim for C {
     fn id(&self) -> &'static str {
-        Claim::id(self)
+        C::ABOUT.id
     }
     fn statement(&self) -> &'static str {
-        Claim::statement(self)
+        C::ABOUT.statement
     }
     fn section(&self) -> &'static str {
-        Claim::section(self)
+        C::ABOUT.section
     }
     fn result(&self) -> &'static str {
-        Claim::result(self)
+        C::ABOUT.result
     }
     fn setting(&self) -> &'static str {
-        Claim::setting(self)
+        C::ABOUT.setting
     }
     fn check_spec(&self, spec: &ClaimSpec, origin: &Path) -> Result<()> {
-        thresholds::<C::Thresholds>(Claim::id(self), spec, origin).map(|_| ())
+        thresholds::<C::Thresholds>(C::ABOUT.id, spec, origin).map(|_| ())
     }
     fn judge(&self, ev: &Evidence, spec: &ClaimSpec, origin: &Path, c: &mut Checker) -> Result<Outcome> {
-        let th = thresholds::<C::Thresholds>(Claim::id(self), spec, origin)?;
+        let th = thresholds::<C::Thresholds>(C::ABOUT.id, spec, origin)?;
         self.evaluate(ev, &th, c)
     }
 }

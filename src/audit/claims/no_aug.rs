@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 
-use super::{log_points, loss_small, metric, per_seed_t, seeds_of, Claim, LossThresholds, Outcome};
+use super::{log_points, loss_small, metric, per_seed_t, seeds_of, About, Claim, LossThresholds, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::audit::plan::Series;
@@ -20,21 +20,13 @@ pub struct LossSmall;
 
 impl Claim for LossSmall {
     type Thresholds = LossThresholds;
-    fn id(&self) -> &'static str {
-        "na.loss_small"
-    }
-    fn statement(&self) -> &'static str {
-        "training without augmentation reaches a small loss"
-    }
-    fn section(&self) -> &'static str {
-        "2"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_no_aug.toml, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "na.loss_small",
+        statement: "training without augmentation reaches a small loss",
+        section: "2",
+        result: THEOREM,
+        setting: "theorem_no_aug.toml, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(loss_small(c, &ev.main(false), th))
     }
@@ -57,21 +49,13 @@ pub struct NoiseDominanceThresholds {
 
 impl Claim for NoiseDominance {
     type Thresholds = NoiseDominanceThresholds;
-    fn id(&self) -> &'static str {
-        "na.noise_dominance"
-    }
-    fn statement(&self) -> &'static str {
-        "cos(f(x), f(xi)) >= 1 - O~(1/poly d) w.h.p.; 1 - cos shrinks as d grows"
-    }
-    fn section(&self) -> &'static str {
-        "3.1"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_no_aug.toml (K seeds) and a sweep over d with d1 = d^2"
-    }
+    const ABOUT: About = About {
+        id: "na.noise_dominance",
+        statement: "cos(f(x), f(xi)) >= 1 - O~(1/poly d) w.h.p.; 1 - cos shrinks as d grows",
+        section: "3.1",
+        result: THEOREM,
+        setting: "theorem_no_aug.toml (K seeds) and a sweep over d with d1 = d^2",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let na = ev.main(false);
         let cos_min = th.cos_min;
@@ -120,21 +104,13 @@ pub struct DenseFeaturesThresholds {
 
 impl Claim for DenseFeatures {
     type Thresholds = DenseFeaturesThresholds;
-    fn id(&self) -> &'static str {
-        "na.dense_features"
-    }
-    fn statement(&self) -> &'static str {
-        "the learned w_i are dominated by M-perp"
-    }
-    fn section(&self) -> &'static str {
-        "2, 3.1"
-    }
-    fn result(&self) -> &'static str {
-        THEOREM
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_no_aug.toml, K seeds"
-    }
+    const ABOUT: About = About {
+        id: "na.dense_features",
+        statement: "the learned w_i are dominated by M-perp",
+        section: "2, 3.1",
+        result: THEOREM,
+        setting: "theorem_no_aug.toml, K seeds",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(per_seed_t(
             c,
@@ -161,21 +137,13 @@ pub struct RegressionFailsThresholds {
 
 impl Claim for RegressionFails {
     type Thresholds = RegressionFailsThresholds;
-    fn id(&self) -> &'static str {
-        "na.regression_fails"
-    }
-    fn statement(&self) -> &'static str {
-        "the best linear probe on f_NA has E|y - <w*, f(x)>|^2 >= Omega(1)"
-    }
-    fn section(&self) -> &'static str {
-        "3.1"
-    }
-    fn result(&self) -> &'static str {
-        COROLLARY
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_no_aug.toml, K seeds, ridge probe"
-    }
+    const ABOUT: About = About {
+        id: "na.regression_fails",
+        statement: "the best linear probe on f_NA has E|y - <w*, f(x)>|^2 >= Omega(1)",
+        section: "3.1",
+        result: COROLLARY,
+        setting: "theorem_no_aug.toml, K seeds, ridge probe",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(per_seed_t(
             c,
@@ -202,21 +170,14 @@ pub struct ClassificationFailsThresholds {
 
 impl Claim for ClassificationFails {
     type Thresholds = ClassificationFailsThresholds;
-    fn id(&self) -> &'static str {
-        "na.classification_fails"
-    }
-    fn statement(&self) -> &'static str {
-        "probe accuracy on f_NA is bounded away from 1 (the seed's 'Pr[y = sign] = o(1)' read as error Omega(1))"
-    }
-    fn section(&self) -> &'static str {
-        "3.1"
-    }
-    fn result(&self) -> &'static str {
-        COROLLARY
-    }
-    fn setting(&self) -> &'static str {
-        "theorem_no_aug.toml, K seeds, logistic probe"
-    }
+    const ABOUT: About = About {
+        id: "na.classification_fails",
+        statement:
+            "probe accuracy on f_NA is bounded away from 1 (the seed's 'Pr[y = sign] = o(1)' read as error Omega(1))",
+        section: "3.1",
+        result: COROLLARY,
+        setting: "theorem_no_aug.toml, K seeds, logistic probe",
+    };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         Ok(per_seed_t(
             c,
