@@ -65,7 +65,7 @@ fn bench_step(c: &mut Criterion) {
         g.bench_function("forward", |b| b.iter(|| t.forward()));
 
         g.throughput(Throughput::Elements(size.loss_flops()));
-        g.bench_function("loss_and_grad", |b| b.iter(|| black_box(t.loss_and_grad().unwrap())));
+        g.bench_function("loss_and_grad", |b| b.iter(|| black_box(t.loss_and_grad())));
 
         g.throughput(Throughput::Elements(size.update_flops()));
         g.bench_function("update", |b| b.iter(|| t.apply_update()));

@@ -5,7 +5,9 @@
 //! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
 //! docs/THEORY.md §1.5's "manually updated using w").
 
+use crate::config::Settings;
 use crate::sim::linalg::gemm;
+use crate::sim::rng::{self, Purpose};
 use faer::{Accum, Mat, MatMut, MatRef};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
@@ -38,6 +40,16 @@ impl Network {
             }
         }
         Self { w }
+    }
+
+    /// W⁽⁰⁾ of a run: m×d1 with N(0, σ0²) entries from the run's Init stream.
+    pub fn for_settings(s: &Settings) -> Self {
+        Self::init(
+            s.network.m,
+            s.model.d1,
+            s.network.sigma0,
+            &mut rng::stream(s.seed, Purpose::Init),
+        )
     }
 
     /// Number of neurons m.

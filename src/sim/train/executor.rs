@@ -7,7 +7,7 @@ use faer::Mat;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::sim::data::Batch;
+use crate::sim::data::{Batch, SparseCoding};
 use crate::sim::metrics::{self, FeatureReport, FeatureSummary};
 use crate::sim::network::Network;
 use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
@@ -111,10 +111,12 @@ impl RunOutput {
 
 /// The fixed test samples of the feature metrics (Eval stream).
 pub fn eval_batch(trainer: &Trainer) -> Batch {
-    let s = trainer.settings();
-    trainer
-        .model()
-        .sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval))
+    eval_samples(trainer.model(), trainer.settings())
+}
+
+/// The fixed test samples of the feature metrics of any run on `model` (Eval stream).
+pub fn eval_samples(model: &SparseCoding, s: &Settings) -> Batch {
+    model.sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval))
 }
 
 fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, FeatureReport) {

@@ -33,7 +33,7 @@ use crate::sim::metrics::{self, FeatureReport};
 use crate::sim::network::Network;
 use crate::sim::rng::{self, Purpose};
 use crate::sim::summary::{Metric, Summary};
-use crate::sim::train::executor::{drive, Silent, Solver};
+use crate::sim::train::executor::{drive, eval_samples, Silent, Solver};
 
 /// The `[peer]` table.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -149,9 +149,10 @@ struct PeerSolver<'a> {
 }
 
 impl PeerSolver<'_> {
-    /// The views of one mini-batch (the samples `chunk` of the dataset).
-    fn views(&mut self, chunk: &[usize]) -> (Mat<f64>, Mat<f64>) {
+    /// The views of one mini-batch: the samples `order[range]` of the dataset.
+    fn views(&mut self, range: std::ops::Range<usize>) -> (Mat<f64>, Mat<f64>) {
         let d1 = self.s.model.d1;
+        let chunk = &self.order[range];
         let mut x = Mat::<f64>::zeros(d1, chunk.len());
         for (c, &idx) in chunk.iter().enumerate() {
             x.col_mut(c).copy_from(self.data.x.col(idx));
@@ -178,13 +179,9 @@ impl Solver for PeerSolver<'_> {
             }
         }
         let start = self.next * batch;
-        let chunk: Vec<usize> = self.order[start..(start + batch).min(self.order.len())].to_vec();
-        self.next = if start + batch >= self.order.len() {
-            0
-        } else {
-            self.next + 1
-        };
-        let (v1, v2) = self.views(&chunk);
+        let end = (start + batch).min(self.order.len());
+        self.next = if end == self.order.len() { 0 } else { self.next + 1 };
+        let (v1, v2) = self.views(start..end);
         let g = nt_xent_loss_and_grad(&self.net.w, &self.bias, v1.as_ref(), v2.as_ref(), self.s.train.tau);
         if !g.loss.is_finite() {
             // The executor names the step; the weights must not take a NaN update first.
@@ -205,12 +202,7 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     check(s, p)?;
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
-    let net = Network::init(
-        s.network.m,
-        s.model.d1,
-        s.network.sigma0,
-        &mut rng::stream(s.seed, Purpose::Init),
-    );
+    let net = Network::for_settings(s);
     let mut data_rng = rng::stream(s.seed, Purpose::Data);
     let data = model.sample(p.n_samples, &mut data_rng);
     let mut solver = PeerSolver {
@@ -235,7 +227,7 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
             Ok(())
         },
     )?;
-    let eval = model.sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval));
+    let eval = eval_samples(&model, s);
     let features = metrics::measure(&solver.net, &solver.bias, &model.dict, &eval, &s.metrics);
     Ok(PeerOutput {
         settings: s.clone(),

@@ -79,13 +79,7 @@ impl Trainer {
     /// A trainer at step 0 with W⁽⁰⁾ from the Init stream.
     pub fn new(settings: &Settings) -> Self {
         let model = SparseCoding::for_settings(settings);
-        let net = Network::init(
-            settings.network.m,
-            settings.model.d1,
-            settings.network.sigma0,
-            &mut rng::stream(settings.seed, Purpose::Init),
-        );
-        Self::with_parts(settings, model, net)
+        Self::with_parts(settings, model, Network::for_settings(settings))
     }
 
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
@@ -146,14 +140,18 @@ impl Trainer {
     /// One SGD step; returns the batch loss L (without the weight-decay term).
     ///
     /// The phases below, in order; they are public so the benchmarks can time each one.
-    /// The steady state allocates nothing (tests/alloc.rs).
+    /// The steady state allocates nothing (tests/alloc.rs). A non-finite loss is returned
+    /// without updating W; the executor's divergence guard ([`crate::sim::train::executor::drive`])
+    /// stops the run there, naming the step.
     pub fn step(&mut self) -> Result<f64> {
         self.step += 1;
         self.begin_step()?;
         self.draw_inputs();
         self.forward();
-        let l = self.loss_and_grad()?;
-        self.apply_update();
+        let l = self.loss_and_grad();
+        if l.is_finite() {
+            self.apply_update();
+        }
         Ok(l)
     }
 
@@ -211,17 +209,10 @@ impl Trainer {
     }
 
     /// Phase 4: the loss and ∂L/∂F1 gated by 1[|U1| > b] into the loss workspace.
-    pub fn loss_and_grad(&mut self) -> Result<f64> {
+    pub fn loss_and_grad(&mut self) -> f64 {
         let ws = &mut self.ws;
         let f2 = if self.aug.identity_views() { &ws.f1 } else { &ws.f2 };
-        let l = loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.train.tau, &mut ws.loss);
-        if !l.is_finite() {
-            return Err(Error::Diverged {
-                step: self.step.max(1),
-                what: "loss",
-            });
-        }
-        Ok(l)
+        loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.train.tau, &mut ws.loss)
     }
 
     /// Phase 5: W ← (1 − ηλ)W − η·G·X1ᵀ: one scaling pass over W, then the product added
