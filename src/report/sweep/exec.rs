@@ -1,7 +1,6 @@
 //! Running a sweep: each (cell, seed) task simulated (or resumed from its `record.json`)
 //! and its record written, then the sweep's tables rewritten from every record.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -10,7 +9,7 @@ use super::spec::{value_text, SweepSpec, Task};
 use super::tables::{meta_of, write_tables, Row};
 use super::{SweepOptions, SweepOutcome};
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::hash::settings_hash;
 use crate::io::{self, write_atomic};
 use crate::parallel;
@@ -79,36 +78,35 @@ fn run_task(dir: &Path, task: &Task) -> Result<RunRecord> {
     Ok(rec)
 }
 
-/// Run (or resume) a sweep, or one shard of it, into `<out>/<name>/`. `progress` hears of
-/// each finished or failed run ([`ProgressEvent::RunFinished`], [`ProgressEvent::RunFailed`],
-/// labelled with the cell) and of the count of finished simulations
-/// ([`ProgressEvent::Advanced`], out of those not resumed).
-pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Progress<'_>) -> Result<SweepOutcome> {
-    let dir = out.join(&spec.name);
-    let tasks = spec.tasks()?;
-    let selected: Vec<&Task> = tasks
-        .iter()
-        .filter(|t| opts.shard.is_none_or(|s| s.selects(t.index)))
-        .collect();
-    let mut records: BTreeMap<usize, RunRecord> = BTreeMap::new();
-    let mut pending = Vec::new();
-    for t in &selected {
-        match load_record(&dir, &t.hash) {
-            Some(r) => {
-                records.insert(t.index, r);
-            }
-            None => pending.push(*t),
-        }
-    }
-    let skipped = records.len();
+/// What [`resume`] found and did.
+struct Resumed {
+    /// One record per task, in task order.
+    records: Vec<RunRecord>,
+    /// Tasks simulated now.
+    ran: usize,
+}
+
+/// The resume mechanism shared by sweeps and the report's ablations: read the record of
+/// every task that has one under `dir/runs/<hash>/`, simulate the others on `jobs`
+/// threads, and tell `progress` of each finished or failed run (labelled by `label`) and
+/// of the count of finished simulations.
+fn resume(
+    dir: &Path,
+    tasks: &[&Task],
+    jobs: usize,
+    progress: Progress<'_>,
+    label: impl Fn(&Task) -> String + Sync,
+) -> Result<Resumed> {
+    let mut records: Vec<Option<RunRecord>> = tasks.iter().map(|t| load_record(dir, &t.hash)).collect();
+    let pending: Vec<usize> = (0..tasks.len()).filter(|&k| records[k].is_none()).collect();
     let total = pending.len();
-    let cells = spec.cells();
     let results = parallel::map(
         &pending,
-        opts.jobs,
-        |t| {
-            let r = run_task(&dir, t);
-            let label = cells[t.cell].label();
+        jobs,
+        |&k| {
+            let t = tasks[k];
+            let r = run_task(dir, t);
+            let label = label(t);
             match &r {
                 Ok(rec) => progress(ProgressEvent::RunFinished {
                     label: &label,
@@ -125,17 +123,40 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Pr
         },
         |done| progress(ProgressEvent::Advanced { done, total }),
     );
-    for (t, r) in pending.iter().zip(results) {
-        records.insert(t.index, r?);
+    for (&k, r) in pending.iter().zip(results) {
+        records[k] = Some(r?);
     }
+    Ok(Resumed {
+        records: records
+            .into_iter()
+            .map(|r| r.expect("every task resumed or ran"))
+            .collect(),
+        ran: total,
+    })
+}
+
+/// Run (or resume) a sweep, or one shard of it, into `<out>/<name>/`. `progress` hears of
+/// each finished or failed run ([`ProgressEvent::RunFinished`], [`ProgressEvent::RunFailed`],
+/// labelled with the cell) and of the count of finished simulations
+/// ([`ProgressEvent::Advanced`], out of those not resumed).
+pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Progress<'_>) -> Result<SweepOutcome> {
+    let dir = out.join(&spec.name);
+    let tasks = spec.tasks()?;
+    let selected: Vec<&Task> = tasks
+        .iter()
+        .filter(|t| opts.shard.is_none_or(|s| s.selects(t.index)))
+        .collect();
+    let cells = spec.cells();
+    let resumed = resume(&dir, &selected, opts.jobs, progress, |t| cells[t.cell].label())?;
     let meta = meta_of(spec, &tasks, opts.shard)?;
     let rows: Vec<Row> = selected
         .iter()
-        .map(|t| Row {
+        .zip(&resumed.records)
+        .map(|(t, rec)| Row {
             cell: t.cell,
             cell_values: cells[t.cell].values.iter().map(|(_, v)| value_text(v)).collect(),
             seed: t.seed,
-            metrics: records[&t.index].metrics.clone(),
+            metrics: rec.metrics.clone(),
             hash: t.hash.clone(),
         })
         .collect();
@@ -143,16 +164,16 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Pr
     write_tables(&dir, &meta, &rows)?;
     Ok(SweepOutcome {
         dir,
-        ran: total,
-        skipped,
+        ran: resumed.ran,
+        skipped: n - resumed.ran,
         rows: n,
     })
 }
 
 /// Run (or resume) a list of fully resolved settings into `dir/runs/<hash>/` (the same
 /// records as a sweep's): for the report's ablations. Returns the records in order.
-/// `progress` hears of each finished run ([`ProgressEvent::RunFinished`], labelled with the
-/// experiment's name); a failure is the returned error.
+/// `progress` hears of each finished or failed run (labelled with the experiment's name)
+/// and of the count of finished simulations.
 pub fn run_or_resume(dir: &Path, runs: &[Settings], jobs: usize, progress: Progress<'_>) -> Result<Vec<RunRecord>> {
     let tasks = runs
         .iter()
@@ -167,32 +188,8 @@ pub fn run_or_resume(dir: &Path, runs: &[Settings], jobs: usize, progress: Progr
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    let pending: Vec<&Task> = tasks.iter().filter(|t| load_record(dir, &t.hash).is_none()).collect();
-    let results = parallel::map(
-        &pending,
-        jobs,
-        |t| {
-            let r = run_task(dir, t);
-            if let Ok(rec) = &r {
-                progress(ProgressEvent::RunFinished {
-                    label: &t.settings.name,
-                    seed: t.seed,
-                    wall_seconds: rec.wall_seconds,
-                });
-            }
-            r
-        },
-        |_| {},
-    );
-    for r in results {
-        r?;
-    }
-    tasks
-        .iter()
-        .map(|t| {
-            load_record(dir, &t.hash).ok_or_else(|| Error::Sweep(format!("record of {} missing after its run", t.hash)))
-        })
-        .collect()
+    let refs: Vec<&Task> = tasks.iter().collect();
+    Ok(resume(dir, &refs, jobs, progress, |t| t.settings.name.clone())?.records)
 }
 
 impl RunRecord {
