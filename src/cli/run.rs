@@ -157,6 +157,12 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         get(Metric::FinalLoss)
     );
     println!(
+        "  eval loss       trained {:.4} | untrained {:.4} | floor {:.4} (oracle of atoms)",
+        get(Metric::EvalLoss),
+        get(Metric::EvalLossUntrained),
+        get(Metric::LossFloor)
+    );
+    println!(
         "  mean cos(f(x), f(xi))                   {:.3}",
         get(Metric::NoiseCosMean)
     );

@@ -5,6 +5,7 @@
 
 pub mod augment;
 pub mod data;
+pub mod floor;
 pub mod linalg;
 pub mod loss;
 pub mod metrics;

@@ -29,6 +29,10 @@ pub enum Purpose {
     /// The Monte Carlo that needs no training ([`crate::sim::sampling`]: the data-model
     /// checks and the RandomMask identity).
     Sampling = 7,
+    /// The samples of the loss-evaluation batches ([`crate::sim::floor`]).
+    LossEval = 8,
+    /// The masks of the loss-evaluation batches.
+    LossEvalMasks = 9,
 }
 
 /// The generator for `purpose` under master seed `seed`.

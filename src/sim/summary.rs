@@ -55,6 +55,24 @@ metrics! {
     FinalLoss => "final_loss",
     /// τ ln B, the loss of a representation that tells nothing apart.
     LossAtChance => "loss_at_chance",
+    /// The trained network's loss on the run's evaluation batches (docs/THEORY.md §4.8).
+    EvalLoss => "eval_loss",
+    /// Its mean over anchors with z = 0.
+    EvalLossZZero => "eval_loss_z_zero",
+    /// Its mean over anchors with z ≠ 0.
+    EvalLossZNonzero => "eval_loss_z_nonzero",
+    /// The untrained network's loss on the same batches.
+    EvalLossUntrained => "eval_loss_untrained",
+    /// The oracle network's loss at its best scale: the floor the augmentation allows.
+    LossFloor => "loss_floor",
+    /// The floor over anchors with z = 0.
+    LossFloorZZero => "loss_floor_z_zero",
+    /// The floor over anchors with z ≠ 0.
+    LossFloorZNonzero => "loss_floor_z_nonzero",
+    /// The oracle's best common scale ‖w_i‖.
+    LossFloorScale => "loss_floor_scale",
+    /// Fraction of evaluation anchors with z = 0.
+    FracZZero => "frac_z_zero",
     /// Mean cos(f(x), f(ξ)) over test samples where both are nonzero.
     NoiseCosMean => "noise_cos_mean",
     /// Its 10% quantile.
@@ -95,7 +113,7 @@ metrics! {
 
 impl Metric {
     /// The rows of `summary.csv`, in order.
-    pub const SUMMARY: [Metric; 26] = [
+    pub const SUMMARY: [Metric; 35] = [
         Metric::AlignMedian,
         Metric::AlignMean,
         Metric::FracAligned,
@@ -122,6 +140,15 @@ impl Metric {
         Metric::ProbeRawXClassificationAcc,
         Metric::ProbeOracleZRegressionRelMse,
         Metric::ProbeOracleZClassificationAcc,
+        Metric::EvalLoss,
+        Metric::EvalLossZZero,
+        Metric::EvalLossZNonzero,
+        Metric::EvalLossUntrained,
+        Metric::LossFloor,
+        Metric::LossFloorZZero,
+        Metric::LossFloorZNonzero,
+        Metric::LossFloorScale,
+        Metric::FracZZero,
     ];
 
     /// The metric a name stands for.

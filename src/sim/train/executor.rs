@@ -7,7 +7,9 @@ use faer::Mat;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
+use crate::sim::augment;
 use crate::sim::data::{Batch, SparseCoding};
+use crate::sim::floor::{EvalBatches, LossEval};
 use crate::sim::metrics::{self, FeatureReport, FeatureSummary};
 use crate::sim::network::Network;
 use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
@@ -53,6 +55,9 @@ pub struct RunOutput {
     pub probes: Vec<ProbeRow>,
     /// Mean batch loss over the last `log_every` steps.
     pub final_loss: f64,
+    /// The loss of the trained, the untrained and the oracle network on the run's
+    /// evaluation batches ([`crate::sim::floor`]).
+    pub loss_eval: LossEval,
     /// The trained network.
     pub network: Network,
     /// Its biases.
@@ -92,6 +97,15 @@ impl RunOutput {
                         Metric::SparseShareMedian => f.sparse_share_median,
                         Metric::FinalLoss => self.final_loss,
                         Metric::LossAtChance => s.train.tau * (s.train.batch as f64).ln(),
+                        Metric::EvalLoss => self.loss_eval.trained.all,
+                        Metric::EvalLossZZero => self.loss_eval.trained.z_zero,
+                        Metric::EvalLossZNonzero => self.loss_eval.trained.z_nonzero,
+                        Metric::EvalLossUntrained => self.loss_eval.untrained.all,
+                        Metric::LossFloor => self.loss_eval.floor.all,
+                        Metric::LossFloorZZero => self.loss_eval.floor.z_zero,
+                        Metric::LossFloorZNonzero => self.loss_eval.floor.z_nonzero,
+                        Metric::LossFloorScale => self.loss_eval.floor_scale,
+                        Metric::FracZZero => self.loss_eval.frac_z_zero,
                         Metric::NoiseCosMean => f.noise_cos_mean,
                         Metric::NoiseCosQ10 => f.noise_cos_q10,
                         Metric::ZeroReprFrac => f.zero_repr_frac,
@@ -106,6 +120,21 @@ impl RunOutput {
                 })
                 .collect(),
         )
+    }
+
+    /// The same run seen at step 0: the untrained network's features, loss and probes in
+    /// the places of the trained ones, and the log cut to its first row. Every claim about
+    /// a trained network is also judged on this view (its control).
+    pub fn at_initialisation(&self) -> RunOutput {
+        let mut out = self.clone();
+        out.final_features = self.init_features.clone();
+        out.log.truncate(1);
+        out.final_loss = self.loss_eval.untrained.all;
+        out.loss_eval.trained = self.loss_eval.untrained;
+        for row in out.probes.iter_mut().filter(|r| r.features == ProbeFeatures::Trained) {
+            row.value = self.probe(ProbeFeatures::Untrained, row.task);
+        }
+        out
     }
 }
 
@@ -212,6 +241,7 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     let bias = trainer.current_biases();
     let net = trainer.network().clone();
     let probes = run_probes(settings, &trainer, &net, &bias, &init_net, &init_bias)?;
+    let loss_eval = evaluate_losses(settings, &trainer, &net, &bias, &init_net, &init_bias);
     Ok(RunOutput {
         settings: settings.clone(),
         log,
@@ -219,10 +249,34 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
         init_features,
         probes,
         final_loss,
+        loss_eval,
         network: net,
         bias,
         wall_seconds: start.elapsed().as_secs_f64(),
     })
+}
+
+/// The loss of the trained, the untrained and the oracle network on the run's evaluation
+/// batches (docs/THEORY.md §4.8).
+fn evaluate_losses(
+    settings: &Settings,
+    trainer: &Trainer,
+    net: &Network,
+    bias: &[f64],
+    init: &Network,
+    init_bias: &[f64],
+) -> LossEval {
+    let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
+    let batches = EvalBatches::draw(trainer.model(), aug.as_ref(), settings);
+    let tau = settings.train.tau;
+    let (floor, floor_scale) = batches.floor(&trainer.model().dict, trainer.bias_scale(), tau);
+    LossEval {
+        trained: batches.loss(net, bias, tau),
+        untrained: batches.loss(init, init_bias, tau),
+        floor,
+        floor_scale,
+        frac_z_zero: batches.frac_z_zero(),
+    }
 }
 
 fn run_probes(
