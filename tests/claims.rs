@@ -47,16 +47,19 @@ fn check(id: &str) {
     );
     for c in &r.checks {
         msg.push_str(&format!(
-            "  [{}] {}: {} = {:.4} {} {:.4} (bound {:.4} at {:.4}; p {:.3e}) {}\n",
-            if c.pass { "pass" } else { "FAIL" },
+            "  [{}] {}: {} = {:.4} {} {:.4} (interval [{:.4}, {:.4}] at {:.4} each side; p {:.3e}; untrained control {:.4} {}) {}\n",
+            c.verdict,
             c.check,
             c.statistic,
             c.value,
             c.direction,
             c.threshold,
-            c.bound,
+            c.ci_low,
+            c.ci_high,
             c.confidence,
             c.p_value,
+            c.control_value,
+            c.control_verdict,
             c.note
         ));
     }
@@ -96,9 +99,28 @@ fn registry_and_audit_files_agree() {
     }
 }
 
-/// Round every number in a CSV text to `decimals` places (text cells unchanged).
-fn rounded_csv(text: &str, decimals: usize) -> String {
-    let mut out = String::new();
+/// A number rounded to 3 significant digits (relative), as text; NaN and ±inf as is, and
+/// -0 as 0.
+fn sig3(v: f64) -> String {
+    if !v.is_finite() {
+        return v.to_string();
+    }
+    if v == 0.0 {
+        return "0".into();
+    }
+    let s = format!("{v:.2e}");
+    let r: f64 = s.parse().unwrap();
+    if r == 0.0 {
+        "0".into()
+    } else {
+        s
+    }
+}
+
+/// Every number in a CSV text rounded to 3 significant digits (integers and text cells
+/// unchanged): faer picks AVX-512 or AVX2 kernels at run time, so the last bits differ
+/// across CPUs, while 3 significant digits show a small quantity's change in a diff.
+fn rounded_csv(text: &str) -> String {
     let mut r = csv::ReaderBuilder::new()
         .has_headers(false)
         .from_reader(text.as_bytes());
@@ -108,22 +130,13 @@ fn rounded_csv(text: &str, decimals: usize) -> String {
         let cells: Vec<String> = rec
             .iter()
             .map(|c| match c.parse::<f64>() {
-                Ok(v) if c.contains('.') || c.contains('e') => {
-                    let s = format!("{v:.decimals$}");
-                    // "-0.00" and "0.00" are the same number.
-                    if s.trim_start_matches('-').chars().all(|ch| ch == '0' || ch == '.') {
-                        s.trim_start_matches('-').to_string()
-                    } else {
-                        s
-                    }
-                }
+                Ok(v) if c.contains('.') || c.contains('e') || c.contains("NaN") || c.contains("inf") => sig3(v),
                 _ => c.to_string(),
             })
             .collect();
         w.write_record(&cells).unwrap();
     }
-    out.push_str(&String::from_utf8(w.into_inner().unwrap()).unwrap());
-    out
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
 fn snapshot_settings() -> insta::Settings {
@@ -133,43 +146,62 @@ fn snapshot_settings() -> insta::Settings {
     s
 }
 
-/// The claims table at the fixed seeds of audit_quick.toml, numbers rounded to 2 decimals
-/// (faer picks AVX-512 or AVX2 kernels at run time, so the last bits differ across CPUs;
-/// two decimals hold unless a value sits on a rounding boundary).
+/// Every check of every claim at the fixed seeds of audit_quick.toml — statistic, interval,
+/// threshold, verdict and untrained-network control — with numbers at 3 significant digits;
+/// and each claim's verdict. A changed verdict or a moved statistic shows in the diff.
 #[test]
-fn claims_table_snapshot() {
-    let rows = audit::claim_rows(quick());
+fn checks_snapshot() {
+    let report = quick();
     let mut w = csv::Writer::from_writer(Vec::new());
     // Without the expectation column: editing an expectation must not need a new snapshot.
     w.write_record([
-        "id",
+        "claim",
+        "check",
         "value",
+        "ci_low",
+        "ci_high",
         "direction",
         "threshold",
-        "bound",
-        "checks_passed",
-        "failed",
         "verdict",
+        "control_value",
+        "control_verdict",
     ])
     .unwrap();
-    for r in &rows {
+    for r in &report.results {
+        for c in &r.checks {
+            w.write_record([
+                r.claim.id().to_string(),
+                c.check.clone(),
+                format!("{:?}", c.value),
+                format!("{:?}", c.ci_low),
+                format!("{:?}", c.ci_high),
+                c.direction.to_string(),
+                format!("{:?}", c.threshold),
+                c.verdict.to_string(),
+                format!("{:?}", c.control_value),
+                c.control_verdict.clone(),
+            ])
+            .unwrap();
+        }
         w.write_record([
-            r.id.clone(),
-            r.value.to_string(),
-            r.direction.to_string(),
-            r.threshold.to_string(),
-            r.bound.to_string(),
-            r.checks_passed.clone(),
-            r.failed.clone(),
-            r.verdict.clone(),
+            r.claim.id().to_string(),
+            "(claim)".into(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            String::new(),
+            r.verdict.to_string(),
+            String::new(),
+            String::new(),
         ])
         .unwrap();
     }
     let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-    snapshot_settings().bind(|| insta::assert_snapshot!("claims_quick", rounded_csv(&text, 2)));
+    snapshot_settings().bind(|| insta::assert_snapshot!("checks_quick", rounded_csv(&text)));
 }
 
-/// The report's per-theorem tables at quick scale, rounded to 2 decimals.
+/// The report's per-theorem tables at quick scale, at 3 significant digits.
 #[test]
 fn report_tables_snapshot() {
     let dir = tempfile::tempdir().unwrap();
@@ -180,7 +212,7 @@ fn report_tables_snapshot() {
             continue;
         }
         let text = std::fs::read_to_string(&p).unwrap();
-        snapshot_settings().bind(|| insta::assert_snapshot!(format!("report_quick_{name}"), rounded_csv(&text, 2)));
+        snapshot_settings().bind(|| insta::assert_snapshot!(format!("report_quick_{name}"), rounded_csv(&text)));
     }
 }
 
@@ -198,6 +230,7 @@ fn tiny_audit_is_deterministic_and_the_cli_flags_unexpected_verdicts() {
     }
     for f in [
         "claims.csv",
+        "checks.csv",
         "runs.csv",
         "evidence/aug.decoupling.csv",
         "evidence/contrast.aug_beats_na.csv",
@@ -214,7 +247,9 @@ fn tiny_audit_is_deterministic_and_the_cli_flags_unexpected_verdicts() {
         "statement",
         "statistic",
         "threshold",
-        "bound",
+        "ci_low",
+        "ci_high",
+        "control_verdict",
         "verdict",
         "expected",
         "seeds",

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use decouple::io;
-use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine, FailedCheck};
+use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine};
 use decouple::report::figures;
 use decouple::report::progress::{silent, ProgressEvent};
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
@@ -168,47 +168,60 @@ fn progress_goes_to_the_observer() {
 
 #[test]
 fn one_claims_table_as_text_and_markdown() {
+    use decouple::audit::claims::Kind;
+    use decouple::audit::{Checker, Verdict};
+    use decouple::stats::Direction;
     let row = decouple::audit::ClaimRow {
         id: "aug.coverage".into(),
+        kind: Kind::TrainedNetwork.as_str().into(),
         section: "3.2".into(),
         statement: "every atom is learned".into(),
         statistic: "P(|cos| > 0.5)".into(),
         value: 0.25,
         direction: decouple::audit::check::Comparison::AtLeast,
         threshold: 0.95,
-        bound: f64::NAN,
+        ci_low: 0.125,
+        ci_high: 0.375,
+        confidence: 0.99,
         p_value: f64::NAN,
-        checks_passed: "1/2".into(),
-        failed: "every_neuron".into(),
-        verdict: "not reproduced".into(),
-        expected: "reproduced".into(),
+        control_value: 0.0,
+        control_verdict: "refuted".into(),
+        checks: "1 reproduced, 1 refuted".into(),
+        not_reproduced: "atoms_covered (refuted)".into(),
+        regimes: String::new(),
+        verdict: Verdict::Refuted,
+        expected: Verdict::Reproduced,
         seeds: "1 2".into(),
         reason: String::new(),
     };
     let line = ClaimLine {
+        kind: Kind::TrainedNetwork,
         row,
-        other_failures: vec![FailedCheck {
-            check: "every_neuron".into(),
-            value: 0.5,
-            direction: decouple::audit::check::Comparison::AtLeast,
-            threshold: 0.9,
-            bound: 0.125,
-        }],
+        other_failures: vec![Checker::exact("every_neuron", "x", 0.5, Direction::AtLeast, 0.9)],
     };
     let text = claims_table_text(std::slice::from_ref(&line));
-    let want = format!(
-        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} expected\n\
-         aug.coverage                   3.2            0.2500  >=      0.9500         NaN  not reproduced  reproduced  <-- differs\n\
-         {:<30}   failed: every_neuron (0.5000 >= 0.9000, bound 0.1250)\n",
-        "claim", "section", "statistic", "", "threshold", "bound", "verdict", ""
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "Statements about trained networks (the theorems and corollaries) (1 refuted)"
     );
-    assert_eq!(text, want);
+    assert!(lines[2].starts_with("  aug.coverage"), "{text}");
+    for cell in [
+        "0.250",
+        "[0.125, 0.375]",
+        "0 refuted",
+        "refuted",
+        "reproduced  <-- differs",
+    ] {
+        assert!(lines[2].contains(cell), "row lacks {cell}: {text}");
+    }
+    assert!(lines[3].contains("refuted: every_neuron 0.500 >= 0.900"), "{text}");
     let md = claims_table_markdown(&[line]);
     assert_eq!(
-        md.lines().nth(2).unwrap(),
-        "| `aug.coverage` | 3.2 | P(\\|cos\\| > 0.5) | 0.2500 | >= 0.9500 | NaN | 1/2 | not reproduced | reproduced |"
+        md.lines().nth(4).unwrap(),
+        "| `aug.coverage` | 3.2 | P(\\|cos\\| > 0.5) | 0.250 | [0.125, 0.375] | >= 0.950 | 0 refuted | 1 reproduced, 1 refuted | refuted | reproduced |"
     );
-    assert_eq!(md.lines().count(), 3, "the header, its rule and one row");
+    assert!(md.starts_with("**Statements about trained networks"), "{md}");
 }
 
 #[test]

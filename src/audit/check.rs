@@ -11,25 +11,58 @@ use serde::{Deserialize, Serialize};
 use crate::sim::sampling::McEstimate;
 use crate::stats::{self, Direction};
 
-/// The expected verdict of a claim, as recorded in the audit file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A three-valued verdict, of a check or of a claim.
+///
+/// A check is *reproduced* when its confidence interval lies on the claim's side of the
+/// threshold, *refuted* when it lies on the other side, and *inconclusive* when it
+/// straddles the threshold (docs/THEORY.md §3.1). A claim is reproduced when all its checks
+/// are, refuted when any is, and inconclusive otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// The statistic is beyond its threshold with the stated confidence.
-    #[serde(rename = "reproduced")]
+    /// The statement was shown at the stated confidence.
     Reproduced,
-    /// It is not (or the setting could not show it at this size).
-    #[serde(rename = "not reproduced")]
-    NotReproduced,
+    /// Its opposite was shown at the stated confidence.
+    Refuted,
+    /// The interval straddles the threshold: this audit cannot tell.
+    Inconclusive,
 }
 
 impl Verdict {
-    /// `reproduced` / `not reproduced`.
+    /// Every verdict, in the order tables count them.
+    pub const ALL: [Verdict; 3] = [Verdict::Reproduced, Verdict::Refuted, Verdict::Inconclusive];
+
+    /// `reproduced` / `refuted` / `inconclusive`.
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Reproduced => "reproduced",
-            Verdict::NotReproduced => "not reproduced",
+            Verdict::Refuted => "refuted",
+            Verdict::Inconclusive => "inconclusive",
         }
+    }
+
+    /// The verdict of a claim from the verdicts of its checks: reproduced when all are,
+    /// refuted when any is, inconclusive otherwise.
+    pub fn combine(checks: impl IntoIterator<Item = Verdict>) -> Verdict {
+        let mut all = true;
+        for v in checks {
+            match v {
+                Verdict::Refuted => return Verdict::Refuted,
+                Verdict::Inconclusive => all = false,
+                Verdict::Reproduced => {}
+            }
+        }
+        if all {
+            Verdict::Reproduced
+        } else {
+            Verdict::Inconclusive
+        }
+    }
+}
+
+impl std::fmt::Display for Verdict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
     }
 }
 
@@ -80,32 +113,119 @@ impl std::fmt::Display for Comparison {
 pub struct Check {
     /// Short name.
     pub check: String,
+    /// The regime it was evaluated in (data-model checks: `d1 = d^2`, `d1 = 8d`), or empty.
+    pub regime: String,
     /// What is computed.
     pub statistic: String,
     /// Its value (a mean, fraction, slope, …).
     pub value: f64,
-    /// How the value (or its bound) is compared with the threshold.
+    /// How the value (or its interval) is compared with the threshold.
     pub direction: Comparison,
     /// The threshold from the audit file (or the closed form).
     pub threshold: f64,
-    /// The confidence bound compared with the threshold (NaN for exact checks).
-    pub bound: f64,
-    /// Its confidence (NaN for exact checks).
+    /// Lower end of the interval (each end a one-sided bound at `confidence`; the value
+    /// itself for exact checks).
+    pub ci_low: f64,
+    /// Upper end of the interval.
+    pub ci_high: f64,
+    /// Confidence of each end (NaN for exact checks).
     pub confidence: f64,
     /// p-value of H0 "the claim fails at this threshold" (NaN where not defined).
     pub p_value: f64,
     /// Sample size behind the statistic (seeds, samples, points).
     pub n: usize,
-    /// Whether the check passed.
-    pub pass: bool,
+    /// Reproduced, refuted or inconclusive.
+    pub verdict: Verdict,
+    /// The same check on the untrained network (step 0, same seeds): its value (NaN where a
+    /// control does not apply).
+    pub control_value: f64,
+    /// The control's interval, lower end.
+    pub control_ci_low: f64,
+    /// The control's interval, upper end.
+    pub control_ci_high: f64,
+    /// The control's verdict, or `n/a` (data-model and identity checks, and checks that
+    /// compare the trained network with the untrained one).
+    pub control_verdict: String,
     /// Anything a reader must know.
     pub note: String,
+    /// Whether the untrained-network control applies (false for checks that themselves
+    /// compare the trained network with the untrained one).
+    #[serde(skip)]
+    pub control_applies: bool,
 }
 
-fn beyond(value: f64, dir: Direction, threshold: f64) -> bool {
-    match dir {
-        Direction::AtLeast => value >= threshold,
-        Direction::AtMost => value <= threshold,
+/// The verdict of a value with interval [lo, hi] against a one-sided claim.
+fn judge(lo: f64, hi: f64, dir: Direction, threshold: f64) -> Verdict {
+    let (ours, theirs) = match dir {
+        Direction::AtLeast => (lo >= threshold, hi < threshold),
+        Direction::AtMost => (hi <= threshold, lo > threshold),
+    };
+    if ours {
+        Verdict::Reproduced
+    } else if theirs {
+        Verdict::Refuted
+    } else {
+        Verdict::Inconclusive
+    }
+}
+
+/// Controls do not apply to this check (see [`Check::control_verdict`]).
+pub const NO_CONTROL: &str = "n/a";
+
+impl Check {
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        name: &str,
+        statistic: String,
+        value: f64,
+        (lo, hi): (f64, f64),
+        dir: Comparison,
+        threshold: f64,
+        confidence: f64,
+        p_value: f64,
+        n: usize,
+        verdict: Verdict,
+    ) -> Check {
+        Check {
+            check: name.into(),
+            regime: String::new(),
+            statistic,
+            value,
+            direction: dir,
+            threshold,
+            ci_low: lo,
+            ci_high: hi,
+            confidence,
+            p_value,
+            n,
+            verdict,
+            control_value: f64::NAN,
+            control_ci_low: f64::NAN,
+            control_ci_high: f64::NAN,
+            control_verdict: NO_CONTROL.into(),
+            note: String::new(),
+            control_applies: true,
+        }
+    }
+
+    /// Whether the check was reproduced.
+    pub fn reproduced(&self) -> bool {
+        self.verdict == Verdict::Reproduced
+    }
+
+    /// Record `control` (the same check on the untrained network) beside this one.
+    pub fn set_control(&mut self, control: &Check) {
+        self.control_value = control.value;
+        self.control_ci_low = control.ci_low;
+        self.control_ci_high = control.ci_high;
+        self.control_verdict = control.verdict.as_str().into();
+    }
+
+    /// This check in a named regime (its name gets the regime in brackets).
+    pub fn in_regime(mut self, regime: &str) -> Check {
+        self.check = format!("{} [{regime}]", self.check);
+        self.regime = regime.into();
+        self
     }
 }
 
@@ -117,7 +237,7 @@ pub struct Checker {
 }
 
 impl Checker {
-    /// A checker at `confidence` (one-sided for t, proportion and slope checks).
+    /// A checker at `confidence` (each end of every interval one-sided at it).
     pub fn new(confidence: f64) -> Self {
         Checker {
             confidence,
@@ -130,50 +250,61 @@ impl Checker {
         Checker::new(1.0 - alpha / statistical.max(1) as f64)
     }
 
+    /// Its confidence.
+    pub fn confidence(&self) -> f64 {
+        self.confidence
+    }
+
     /// How many statistical checks were built so far.
     pub fn statistical(&self) -> usize {
         self.statistical
     }
 
-    /// A one-sided t check of the mean of `values` (one per seed).
+    /// A t check of the mean of `values` (one per seed: the seed is the unit).
     pub fn t(&mut self, name: &str, statistic: &str, values: &[f64], dir: Direction, threshold: f64) -> Check {
         self.statistical += 1;
         let b = stats::t_bound(values, threshold, self.confidence, dir);
-        Check {
-            check: name.into(),
-            statistic: format!("{statistic} (mean over {} seeds, one-sided t)", values.len()),
-            value: b.mean,
-            direction: dir.into(),
+        let lo = stats::t_bound(values, threshold, self.confidence, Direction::AtLeast).bound;
+        let hi = stats::t_bound(values, threshold, self.confidence, Direction::AtMost).bound;
+        let mut c = Check::new(
+            name,
+            format!("{statistic} (mean over {} seeds, t)", values.len()),
+            b.mean,
+            (lo, hi),
+            dir.into(),
             threshold,
-            bound: b.bound,
-            confidence: self.confidence,
-            p_value: b.p_value,
-            n: values.len(),
-            pass: beyond(b.bound, dir, threshold),
-            note: String::new(),
+            self.confidence,
+            b.p_value,
+            values.len(),
+            judge(lo, hi, dir, threshold),
+        );
+        if lo == hi && values.len() > 1 {
+            c.note = "every seed gave the same value: the t interval has zero width".into();
         }
+        c
     }
 
-    /// A one-sided Clopper–Pearson check of the proportion k/n.
+    /// A Clopper–Pearson check of the proportion k/n (independent draws only: the data
+    /// model's own samples).
     pub fn proportion(&mut self, name: &str, statistic: &str, k: u64, n: u64, dir: Direction, threshold: f64) -> Check {
         self.statistical += 1;
-        let bound = stats::clopper_pearson(k, n, self.confidence, dir);
-        Check {
-            check: name.into(),
-            statistic: format!("{statistic} ({k}/{n}, Clopper-Pearson)"),
-            value: k as f64 / n as f64,
-            direction: dir.into(),
+        let lo = stats::clopper_pearson(k, n, self.confidence, Direction::AtLeast);
+        let hi = stats::clopper_pearson(k, n, self.confidence, Direction::AtMost);
+        Check::new(
+            name,
+            format!("{statistic} ({k}/{n}, Clopper-Pearson)"),
+            k as f64 / n as f64,
+            (lo, hi),
+            dir.into(),
             threshold,
-            bound,
-            confidence: self.confidence,
-            p_value: stats::binomial_p_value(k, n, threshold, dir),
-            n: n as usize,
-            pass: beyond(bound, dir, threshold),
-            note: String::new(),
-        }
+            self.confidence,
+            stats::binomial_p_value(k, n, threshold, dir),
+            n as usize,
+            judge(lo, hi, dir, threshold),
+        )
     }
 
-    /// A one-sided check of the OLS slope of y against x.
+    /// A check of the OLS slope of y against x.
     pub fn slope(
         &mut self,
         name: &str,
@@ -186,73 +317,127 @@ impl Checker {
         self.statistical += 1;
         // A two-sided interval at 2c − 1 has one-sided ends at c.
         let f = stats::slope_fit(x, y, 2.0 * self.confidence - 1.0);
-        let bound = match dir {
-            Direction::AtLeast => f.lo,
-            Direction::AtMost => f.hi,
-        };
-        Check {
-            check: name.into(),
-            statistic: format!("{statistic} (OLS slope over {} points, t interval)", f.n),
-            value: f.slope,
-            direction: dir.into(),
+        Check::new(
+            name,
+            format!("{statistic} (OLS slope over {} points, t interval)", f.n),
+            f.slope,
+            (f.lo, f.hi),
+            dir.into(),
             threshold,
-            bound,
-            confidence: self.confidence,
-            p_value: f64::NAN,
-            n: f.n,
-            pass: beyond(bound, dir, threshold),
-            note: String::new(),
-        }
+            self.confidence,
+            f64::NAN,
+            f.n,
+            judge(f.lo, f.hi, dir, threshold),
+        )
     }
 
-    /// The closed form lies in the two-sided t interval of the Monte Carlo mean, and the
-    /// interval's half-width is at most `rel_precision` times the estimate's scale.
+    /// The closed form against the two-sided t interval of the Monte Carlo mean: reproduced
+    /// when it lies inside and the interval's half-width is at most `rel_precision` times
+    /// the estimate's scale, refuted when it lies outside, inconclusive when inside an
+    /// interval too wide to tell.
     pub fn contains(&mut self, name: &str, est: &McEstimate, rel_precision: f64) -> Check {
         self.statistical += 1;
         let (mean, lo, hi) = stats::t_interval(&est.draws, self.confidence);
         let half = (hi - lo) / 2.0;
         let inside = lo <= est.closed_form && est.closed_form <= hi;
         let precise = half <= rel_precision * est.scale;
-        Check {
-            check: name.into(),
-            statistic: format!(
-                "{}: Monte Carlo mean over {} draws, two-sided t interval [{lo:.4e}, {hi:.4e}]",
+        let verdict = match (inside, precise) {
+            (false, _) => Verdict::Refuted,
+            (true, true) => Verdict::Reproduced,
+            (true, false) => Verdict::Inconclusive,
+        };
+        let mut c = Check::new(
+            name,
+            format!(
+                "{}: Monte Carlo mean over {} draws, two-sided t interval",
                 est.name,
                 est.draws.len()
             ),
-            value: mean,
-            direction: Comparison::InInterval,
-            threshold: est.closed_form,
-            bound: half,
-            confidence: self.confidence,
-            p_value: f64::NAN,
-            n: est.draws.len(),
-            pass: inside && precise,
-            note: if precise {
-                String::new()
-            } else {
-                format!(
-                    "interval half-width {half:.3e} exceeds {rel_precision} x the scale {:.3e}",
-                    est.scale
-                )
-            },
+            mean,
+            (lo, hi),
+            Comparison::InInterval,
+            est.closed_form,
+            self.confidence,
+            f64::NAN,
+            est.draws.len(),
+            verdict,
+        );
+        if !precise {
+            c.note = format!(
+                "interval half-width {half:.3e} exceeds {rel_precision} x the scale {:.3e}",
+                est.scale
+            );
         }
+        c
     }
 
-    /// An exact comparison (no sampling error; not counted as statistical).
+    /// An exact comparison (no sampling error; not counted as statistical): reproduced or
+    /// refuted.
     pub fn exact(name: &str, statistic: &str, value: f64, dir: Direction, threshold: f64) -> Check {
-        Check {
-            check: name.into(),
-            statistic: statistic.into(),
+        let mut c = Check::new(
+            name,
+            statistic.into(),
             value,
-            direction: dir.into(),
+            (value, value),
+            dir.into(),
             threshold,
-            bound: f64::NAN,
-            confidence: f64::NAN,
-            p_value: f64::NAN,
-            n: 1,
-            pass: beyond(value, dir, threshold),
-            note: "exact (no sampling error)".into(),
-        }
+            f64::NAN,
+            f64::NAN,
+            1,
+            if beyond(value, dir, threshold) {
+                Verdict::Reproduced
+            } else {
+                Verdict::Refuted
+            },
+        );
+        c.note = "exact (no sampling error)".into();
+        c
+    }
+}
+
+fn beyond(value: f64, dir: Direction, threshold: f64) -> bool {
+    match dir {
+        Direction::AtLeast => value >= threshold,
+        Direction::AtMost => value <= threshold,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn three_verdicts_from_the_interval() {
+        use Direction::{AtLeast, AtMost};
+        assert_eq!(judge(0.6, 0.9, AtLeast, 0.5), Verdict::Reproduced);
+        assert_eq!(judge(0.1, 0.4, AtLeast, 0.5), Verdict::Refuted);
+        assert_eq!(judge(0.4, 0.6, AtLeast, 0.5), Verdict::Inconclusive);
+        assert_eq!(judge(0.1, 0.4, AtMost, 0.5), Verdict::Reproduced);
+        assert_eq!(judge(0.6, 0.9, AtMost, 0.5), Verdict::Refuted);
+        assert_eq!(judge(0.4, 0.6, AtMost, 0.5), Verdict::Inconclusive);
+    }
+
+    #[test]
+    fn a_claim_is_refuted_by_any_check_and_reproduced_by_all() {
+        use Verdict::*;
+        assert_eq!(Verdict::combine([Reproduced, Reproduced]), Reproduced);
+        assert_eq!(Verdict::combine([Reproduced, Inconclusive]), Inconclusive);
+        assert_eq!(Verdict::combine([Inconclusive, Refuted, Reproduced]), Refuted);
+    }
+
+    #[test]
+    fn a_t_check_can_pass_fail_or_straddle() {
+        let mut c = Checker::new(0.95);
+        let high = [0.9, 0.92, 0.91, 0.93];
+        assert_eq!(
+            c.t("x", "x", &high, Direction::AtLeast, 0.5).verdict,
+            Verdict::Reproduced
+        );
+        assert_eq!(c.t("x", "x", &high, Direction::AtMost, 0.5).verdict, Verdict::Refuted);
+        let wide = [0.1, 0.9, 0.4, 0.7];
+        assert_eq!(
+            c.t("x", "x", &wide, Direction::AtLeast, 0.5).verdict,
+            Verdict::Inconclusive
+        );
     }
 }

@@ -23,9 +23,9 @@ pub mod tables;
 
 pub use check::{Check, Checker, Comparison, Verdict};
 pub use claims::ClaimResult;
-pub use evidence::{Evidence, FinishedRun};
+pub use evidence::{DataRegime, Evidence, FinishedRun};
 pub use plan::{plan, run_all, PlannedRun, Series};
-pub use spec::{AuditFile, ClaimSpec, MainSpec, SweepSpec};
+pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MainSpec, SweepSpec};
 pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 
 use crate::error::Result;
@@ -66,7 +66,15 @@ pub fn run_audit(audit: AuditFile, jobs: usize, progress: impl Fn(usize, usize) 
     let total = planned.len();
     let runs = run_all(planned, jobs, |done| progress(done, total))?;
     let seed = audit.seeds[0];
-    let data = sampling::data_points(&audit.data, seed);
+    let data = audit
+        .data
+        .regimes()
+        .into_iter()
+        .map(|(name, sizes)| evidence::DataRegime {
+            name,
+            points: sampling::data_points(&sizes, seed),
+        })
+        .collect();
     let decoupling = sampling::decoupling(&audit.decoupling, seed);
     let evidence = Evidence { runs, data, decoupling };
     let results = claims::evaluate(&audit, &evidence)?;

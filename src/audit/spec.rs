@@ -16,7 +16,7 @@ use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
 pub struct ClaimSpec {
     /// What the audit is expected to conclude (a changed verdict fails `cargo test`).
     pub expect: Verdict,
-    /// Why, when the expectation is `not reproduced`.
+    /// Why, when the expectation is not `reproduced` (required then).
     #[serde(default)]
     pub reason: Option<String>,
     /// Named thresholds (numbers); each claim reads them into its own typed struct,
@@ -53,6 +53,51 @@ pub struct SweepSpec {
     pub seeds: Option<Vec<u64>>,
 }
 
+/// One regime of d1 for the data-model claims: d1 = round(d1_factor · d^d1_power).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataRegimeSpec {
+    /// Its name in the tables (e.g. `d1 = d^2`).
+    pub name: String,
+    /// See the type.
+    pub d1_factor: f64,
+    /// See the type.
+    pub d1_power: f64,
+}
+
+/// The data model alone: the values of d, the samples per d, and the regimes of d1 each
+/// data-model claim is checked in (the theory's d1 = poly(d), and the trained runs' d1).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct DataSpec {
+    /// The values of d (at least three: the claims fit slopes).
+    pub d: Vec<usize>,
+    /// Samples per d and regime.
+    pub samples: usize,
+    /// The regimes of d1.
+    pub regimes: Vec<DataRegimeSpec>,
+}
+
+impl DataSpec {
+    /// The sampling sizes of each regime, with its name.
+    pub fn regimes(&self) -> Vec<(String, DataModelSizes)> {
+        self.regimes
+            .iter()
+            .map(|r| {
+                (
+                    r.name.clone(),
+                    DataModelSizes {
+                        d: self.d.clone(),
+                        d1_factor: r.d1_factor,
+                        d1_power: r.d1_power,
+                        samples: self.samples,
+                    },
+                )
+            })
+            .collect()
+    }
+}
+
 /// A whole audit file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +117,7 @@ pub struct AuditFile {
     /// RandomMask runs long enough for the scaled time window (one d).
     pub time_window: SweepSpec,
     /// The data model alone.
-    pub data: DataModelSizes,
+    pub data: DataSpec,
     /// The RandomMask identity.
     pub decoupling: DecouplingSizes,
     /// Per claim id: expectation and thresholds.
@@ -122,6 +167,9 @@ impl AuditFile {
             if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
                 return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
             }
+        }
+        if self.data.regimes.is_empty() {
+            return Err(invalid("data.regimes", "[]", "name at least one regime of d1"));
         }
         if self.data.d.len() < 3 {
             return Err(invalid(

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
-use crate::audit::check::Comparison;
+use crate::audit::check::{Check, Comparison, Verdict};
 use crate::audit::AuditReport;
 use crate::error::Result;
 use crate::io::finish_csv;
@@ -16,6 +16,8 @@ use crate::sim::summary::Metric;
 pub struct ClaimRow {
     /// Claim id.
     pub id: String,
+    /// What it is about: `data model`, `identity` or `trained network`.
+    pub kind: String,
     /// The paper's section.
     pub section: String,
     /// The claim.
@@ -28,22 +30,63 @@ pub struct ClaimRow {
     pub direction: Comparison,
     /// Its threshold.
     pub threshold: f64,
-    /// Its confidence bound.
-    pub bound: f64,
+    /// Its interval, lower end (each end one-sided at `confidence`).
+    pub ci_low: f64,
+    /// Its interval, upper end.
+    pub ci_high: f64,
+    /// The confidence of each end (1 − α/S).
+    pub confidence: f64,
     /// Its p-value (NaN where not defined).
     pub p_value: f64,
-    /// Checks passed / checks.
-    pub checks_passed: String,
-    /// The first failed check, if any.
-    pub failed: String,
+    /// The primary check on the untrained network: its value (NaN where n/a).
+    pub control_value: f64,
+    /// The control's verdict, or `n/a`.
+    pub control_verdict: String,
+    /// The checks' verdicts counted, e.g. `3 reproduced, 1 inconclusive`.
+    pub checks: String,
+    /// The checks not reproduced, each with its verdict.
+    pub not_reproduced: String,
+    /// For data-model claims: the verdict in each regime of d1 (empty otherwise).
+    pub regimes: String,
     /// The verdict.
-    pub verdict: String,
+    pub verdict: Verdict,
     /// The expected verdict.
-    pub expected: String,
+    pub expected: Verdict,
     /// Seeds used.
     pub seeds: String,
-    /// The audit file's reason for an expected `not reproduced`.
+    /// The audit file's reason for an expectation other than `reproduced`.
     pub reason: String,
+}
+
+/// `3 reproduced, 1 inconclusive`: the verdicts of `checks` counted (zero counts left out).
+pub fn count_verdicts<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> String {
+    let v: Vec<Verdict> = verdicts.into_iter().copied().collect();
+    Verdict::ALL
+        .iter()
+        .filter_map(|w| {
+            let k = v.iter().filter(|x| *x == w).count();
+            (k > 0).then(|| format!("{k} {}", w.as_str()))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `d1 = d^2: reproduced; d1 = 8d: refuted`: the verdict of the checks of each regime.
+fn regime_verdicts(checks: &[Check]) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    for c in checks.iter().filter(|c| !c.regime.is_empty()) {
+        if !names.contains(&c.regime.as_str()) {
+            names.push(&c.regime);
+        }
+    }
+    names
+        .iter()
+        .map(|n| {
+            let v = Verdict::combine(checks.iter().filter(|c| c.regime == *n).map(|c| c.verdict));
+            format!("{n}: {v}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The rows of `claims.csv`.
@@ -55,29 +98,62 @@ pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
             let p = &r.checks[0];
             ClaimRow {
                 id: r.claim.id().into(),
+                kind: r.claim.kind().as_str().into(),
                 section: r.claim.section().into(),
                 statement: r.claim.statement().into(),
                 statistic: p.statistic.clone(),
                 value: p.value,
                 direction: p.direction,
                 threshold: p.threshold,
-                bound: p.bound,
+                ci_low: p.ci_low,
+                ci_high: p.ci_high,
+                confidence: p.confidence,
                 p_value: p.p_value,
-                checks_passed: format!("{}/{}", r.checks.iter().filter(|c| c.pass).count(), r.checks.len()),
-                failed: r
+                control_value: p.control_value,
+                control_verdict: p.control_verdict.clone(),
+                checks: count_verdicts(r.checks.iter().map(|c| &c.verdict)),
+                not_reproduced: r
                     .checks
                     .iter()
-                    .filter(|c| !c.pass)
-                    .map(|c| c.check.clone())
+                    .filter(|c| !c.reproduced())
+                    .map(|c| format!("{} ({})", c.check, c.verdict))
                     .collect::<Vec<_>>()
-                    .join(" "),
-                verdict: r.verdict.as_str().into(),
-                expected: r.expected.as_str().into(),
+                    .join("; "),
+                regimes: regime_verdicts(&r.checks),
+                verdict: r.verdict,
+                expected: r.expected,
                 seeds: r.seeds.clone(),
                 reason: r.reason.clone().unwrap_or_default(),
             }
         })
         .collect()
+}
+
+/// `checks.csv`: every check of every claim, in registry order, each row led by its claim's
+/// id and kind, then the columns of the claim's evidence CSV.
+pub fn checks_csv(report: &AuditReport) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::new());
+    // The evidence CSV's header, as serde writes it for a Check.
+    if let Some(first) = report.results.iter().flat_map(|r| r.checks.first()).next() {
+        let mut h = csv::Writer::from_writer(Vec::new());
+        h.serialize(first)?;
+        let bytes = finish_csv(h)?;
+        let mut r = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(bytes.as_slice());
+        let header = r.records().next().transpose()?.unwrap_or_default();
+        w.write_field("claim")?;
+        w.write_field("kind")?;
+        w.write_record(&header)?;
+    }
+    for r in &report.results {
+        for c in &r.checks {
+            w.write_field(r.claim.id())?;
+            w.write_field(r.claim.kind().as_str())?;
+            w.serialize(c)?;
+        }
+    }
+    finish_csv(w)
 }
 
 /// A row of `runs.csv`: one simulation's summary.
@@ -118,11 +194,13 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
     finish_csv(w)
 }
 
-/// Write `claims.csv`, `evidence/<id>.csv` (one per claim: its checks) and `runs.csv`
-/// (every simulation's summary) into `dir`. Deterministic: no timings.
+/// Write `claims.csv`, `checks.csv` (every check of every claim), `evidence/<id>.csv` (one
+/// per claim: its checks) and `runs.csv` (every simulation's summary) into `dir`.
+/// Deterministic: no timings.
 pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
     use crate::io::{csv_bytes, write_atomic};
     let claims = csv_bytes(&claim_rows(report))?;
+    let checks = checks_csv(report)?;
     let mut evidence = Vec::new();
     for r in &report.results {
         evidence.push((
@@ -135,6 +213,7 @@ pub fn write_audit(dir: &Path, report: &AuditReport) -> Result<()> {
         write_atomic(&path, &bytes)?;
     }
     write_atomic(&dir.join("runs.csv"), &runs)?;
+    write_atomic(&dir.join("checks.csv"), &checks)?;
     write_atomic(&dir.join("claims.csv"), &claims)
 }
 
@@ -170,6 +249,7 @@ pub fn write_report_tables(dir: &Path, report: &AuditReport) -> Result<Vec<PathB
 fn data_model_table(report: &AuditReport) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record([
+        "regime",
         "d",
         "d1",
         "samples",
@@ -180,11 +260,17 @@ fn data_model_table(report: &AuditReport) -> Result<Vec<u8>> {
         "q99_abs_noise_proj",
         "sqrt_ln_d_over_d",
     ])?;
-    for p in &report.evidence.data {
+    for (regime, p) in report
+        .evidence
+        .data
+        .iter()
+        .flat_map(|r| r.points.iter().map(move |p| (&r.name, p)))
+    {
         let finite: Vec<f64> = p.ratio.iter().copied().filter(|r| r.is_finite()).collect();
         let mut proj = p.noise_proj.clone();
         proj.sort_by(f64::total_cmp);
         w.write_record([
+            regime.clone(),
             p.d.to_string(),
             p.d1.to_string(),
             p.ratio.len().to_string(),
@@ -267,9 +353,16 @@ fn run_table(report: &AuditReport, augmented: bool, cols: &[Metric]) -> Result<V
 }
 
 /// The columns of the theorem tables.
-const THEOREM_COLUMNS: [Metric; 17] = [
+const THEOREM_COLUMNS: [Metric; 24] = [
     Metric::FinalLoss,
     Metric::LossAtChance,
+    Metric::EvalLoss,
+    Metric::EvalLossZZero,
+    Metric::EvalLossZNonzero,
+    Metric::EvalLossUntrained,
+    Metric::LossFloor,
+    Metric::LossFloorZZero,
+    Metric::LossFloorZNonzero,
     Metric::AlignMedian,
     Metric::FracAligned,
     Metric::AtomsCovered,

@@ -69,7 +69,7 @@ pub fn main(args: &AuditArgs) -> Result<()> {
     audit::write_audit(&out, &report)?;
     print_table(&report);
     println!(
-        "\nclaims.csv, runs.csv and evidence/<claim>.csv in {} ({:.0} s)",
+        "\nclaims.csv, checks.csv, runs.csv and evidence/<claim>.csv in {} ({:.0} s)",
         out.display(),
         start.elapsed().as_secs_f64()
     );

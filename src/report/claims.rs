@@ -1,36 +1,26 @@
-//! The claims table: one row per claim of the audit (its primary check, the count of passed
-//! checks, the verdict and the audit file's expectation), rendered as text for
-//! `decouple audit` and as Markdown for REPORT.md from the same cells; and the report's
-//! claims section, which runs (or reruns) the audit at the report's scale.
+//! The claims table: one row per claim of the audit, grouped by kind (data model, the
+//! identity, trained networks) with the verdicts counted per kind — its primary check's
+//! value, interval and threshold, the untrained-network control, the verdict and the audit
+//! file's expectation — rendered as text for `decouple audit` and as Markdown for REPORT.md
+//! from the same cells; the evidence tables (every check, per result of the paper); and the
+//! report's claims section, which runs (or reruns) the audit at the report's scale.
 
-use crate::audit::{self, AuditFile, AuditReport, ClaimRow, Comparison};
+use crate::audit::claims::Kind;
+use crate::audit::{self, AuditFile, AuditReport, Check, ClaimRow, Verdict};
 use crate::error::Result;
 use crate::report::progress::{ProgressEvent, SectionKind};
 use crate::report::{Ctx, Section};
 
-/// A check other than the primary one that failed (the text table lists it under its claim).
-#[derive(Debug, Clone)]
-pub struct FailedCheck {
-    /// Short name.
-    pub check: String,
-    /// Its value.
-    pub value: f64,
-    /// `>=`, `<=` or `in CI`.
-    pub direction: Comparison,
-    /// Its threshold.
-    pub threshold: f64,
-    /// Its confidence bound.
-    pub bound: f64,
-}
-
-/// One claim of the claims table: the audit's row (its primary check) and its other
-/// failed checks.
+/// One claim of the claims table: the audit's row (its primary check) and its other checks
+/// that were not reproduced.
 #[derive(Debug, Clone)]
 pub struct ClaimLine {
+    /// The claim's kind.
+    pub kind: Kind,
     /// The row of `claims.csv`.
     pub row: ClaimRow,
-    /// The checks after the primary one that failed, in order.
-    pub other_failures: Vec<FailedCheck>,
+    /// The checks after the primary one that were not reproduced, in order.
+    pub other_failures: Vec<Check>,
 }
 
 /// The claims table's lines of an audit, in registry order.
@@ -39,100 +29,171 @@ pub fn claim_lines(report: &AuditReport) -> Vec<ClaimLine> {
         .into_iter()
         .zip(&report.results)
         .map(|(row, r)| ClaimLine {
+            kind: r.claim.kind(),
             row,
-            other_failures: r
-                .checks
-                .iter()
-                .skip(1)
-                .filter(|c| !c.pass)
-                .map(|c| FailedCheck {
-                    check: c.check.to_string(),
-                    value: c.value,
-                    direction: c.direction,
-                    threshold: c.threshold,
-                    bound: c.bound,
-                })
-                .collect(),
+            other_failures: r.checks.iter().skip(1).filter(|c| !c.reproduced()).cloned().collect(),
         })
         .collect()
 }
 
-/// The cells both renderings show, numbers with four decimals.
-struct Cells<'a> {
-    id: &'a str,
-    section: &'a str,
-    statistic: &'a str,
-    value: String,
-    direction: &'a str,
-    threshold: String,
-    bound: String,
-    checks: &'a str,
-    verdict: &'a str,
-    expected: &'a str,
+/// A number with 3 significant digits (`n/a` for NaN).
+pub fn sig3(v: f64) -> String {
+    if v.is_nan() {
+        return "n/a".into();
+    }
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let mag = v.abs().log10().floor() as i32;
+    if !(-3..6).contains(&mag) {
+        return format!("{v:.2e}");
+    }
+    let decimals = (2 - mag).max(0) as usize;
+    format!("{v:.decimals$}")
 }
 
-fn cells(r: &ClaimRow) -> Cells<'_> {
-    Cells {
-        id: &r.id,
-        section: &r.section,
-        statistic: &r.statistic,
-        value: format!("{:.4}", r.value),
-        direction: r.direction.symbol(),
-        threshold: format!("{:.4}", r.threshold),
-        bound: format!("{:.4}", r.bound),
-        checks: &r.checks_passed,
-        verdict: &r.verdict,
-        expected: &r.expected,
+/// `[lo, hi]` with 3 significant digits.
+fn interval(lo: f64, hi: f64) -> String {
+    format!("[{}, {}]", sig3(lo), sig3(hi))
+}
+
+/// The control cell: `value verdict` or `n/a`.
+fn control(value: f64, verdict: &str) -> String {
+    if value.is_nan() {
+        verdict.to_string()
+    } else {
+        format!("{} {verdict}", sig3(value))
     }
 }
 
-/// The claims table as aligned text (what `decouple audit` prints): claim, section, the
-/// primary check's value, direction, threshold and bound, verdict, expectation (flagged
-/// when they differ), and under each claim its other failed checks.
+/// `kind: 3 reproduced, 1 refuted` for every kind present.
+pub fn counts_by_kind(lines: &[ClaimLine]) -> Vec<(Kind, String)> {
+    Kind::ALL
+        .iter()
+        .filter(|k| lines.iter().any(|l| l.kind == **k))
+        .map(|&k| {
+            let v: Vec<Verdict> = lines.iter().filter(|l| l.kind == k).map(|l| l.row.verdict).collect();
+            (k, audit::tables::count_verdicts(&v))
+        })
+        .collect()
+}
+
+/// The claims table as aligned text (what `decouple audit` prints), grouped by kind: claim,
+/// section, the primary check's value, direction, threshold and interval, the control,
+/// verdict, expectation (flagged when they differ), and under each claim its other checks
+/// that were not reproduced.
 pub fn claims_table_text(lines: &[ClaimLine]) -> String {
-    let mut s = format!(
-        "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} expected\n",
-        "claim", "section", "statistic", "", "threshold", "bound", "verdict"
-    );
-    for line in lines {
-        let c = cells(&line.row);
-        let flag = if c.verdict == c.expected { "" } else { "  <-- differs" };
+    let mut s = String::new();
+    for (kind, counts) in counts_by_kind(lines) {
+        s.push_str(&format!("{} ({counts})\n", kind.heading()));
         s.push_str(&format!(
-            "{:<30} {:<9} {:>11} {:>3} {:>11} {:>11}  {:<15} {}{}\n",
-            c.id, c.section, c.value, c.direction, c.threshold, c.bound, c.verdict, c.expected, flag
+            "  {:<28} {:<7} {:>9} {:>5} {:>9} {:>22} {:>20}  {:<13} expected\n",
+            "claim", "section", "statistic", "", "threshold", "interval", "untrained control", "verdict"
         ));
-        for f in &line.other_failures {
+        for line in lines.iter().filter(|l| l.kind == kind) {
+            let r = &line.row;
+            let flag = if r.verdict == r.expected { "" } else { "  <-- differs" };
             s.push_str(&format!(
-                "{:<30}   failed: {} ({:.4} {} {:.4}, bound {:.4})\n",
-                "", f.check, f.value, f.direction, f.threshold, f.bound
+                "  {:<28} {:<7} {:>9} {:>5} {:>9} {:>22} {:>20}  {:<13} {}{}\n",
+                r.id,
+                r.section,
+                sig3(r.value),
+                r.direction.symbol(),
+                sig3(r.threshold),
+                interval(r.ci_low, r.ci_high),
+                control(r.control_value, &r.control_verdict),
+                r.verdict,
+                r.expected,
+                flag
             ));
+            if !r.regimes.is_empty() {
+                s.push_str(&format!("  {:<28}   by regime: {}\n", "", r.regimes));
+            }
+            for f in &line.other_failures {
+                s.push_str(&format!(
+                    "  {:<28}   {}: {} {} {} {}, interval {}\n",
+                    "",
+                    f.verdict,
+                    f.check,
+                    sig3(f.value),
+                    f.direction.symbol(),
+                    sig3(f.threshold),
+                    interval(f.ci_low, f.ci_high)
+                ));
+            }
         }
+        s.push('\n');
     }
     s
 }
 
-/// The claims table as Markdown (REPORT.md): claim, section, the primary check's
-/// statistic, value, threshold and bound, passed checks, verdict, expectation.
+/// The claims table as Markdown (REPORT.md), grouped by kind: claim, section, the primary
+/// check's statistic, value, interval and threshold, the untrained-network control, the
+/// checks' verdicts counted, verdict, expectation.
 pub fn claims_table_markdown(lines: &[ClaimLine]) -> String {
-    let mut md = String::from(
-        "| claim | § | statistic | value | threshold | bound | checks | verdict | expected |\n\
-         |---|---|---|---|---|---|---|---|---|\n",
-    );
-    for line in lines {
-        let c = cells(&line.row);
+    let mut md = String::new();
+    for (kind, counts) in counts_by_kind(lines) {
         md.push_str(&format!(
-            "| `{}` | {} | {} | {} | {} {} | {} | {} | {} | {} |\n",
-            c.id,
-            c.section,
-            c.statistic.replace('|', "\\|"),
-            c.value,
-            c.direction,
-            c.threshold,
-            c.bound,
-            c.checks,
-            c.verdict,
-            c.expected
+            "**{}** — {counts}\n\n| claim | § | statistic (first check) | value | interval | threshold | untrained control | checks | verdict | expected |\n\
+             |---|---|---|---|---|---|---|---|---|---|\n",
+            kind.heading()
         ));
+        for line in lines.iter().filter(|l| l.kind == kind) {
+            let r = &line.row;
+            md.push_str(&format!(
+                "| `{}` | {} | {} | {} | {} | {} {} | {} | {} | {} | {} |\n",
+                r.id,
+                r.section,
+                r.statistic.replace('|', "\\|"),
+                sig3(r.value),
+                interval(r.ci_low, r.ci_high),
+                r.direction.symbol(),
+                sig3(r.threshold),
+                control(r.control_value, &r.control_verdict),
+                r.checks,
+                if r.regimes.is_empty() {
+                    r.verdict.to_string()
+                } else {
+                    format!("{} ({})", r.verdict, r.regimes)
+                },
+                r.expected
+            ));
+        }
+        md.push('\n');
+    }
+    md
+}
+
+/// Every check of the audit as Markdown, one table per result of the paper (the claims
+/// that restate it): claim, check, value, interval, threshold, verdict, control.
+pub fn evidence_tables_markdown(report: &AuditReport) -> String {
+    let mut results: Vec<&str> = Vec::new();
+    for r in &report.results {
+        if !results.contains(&r.claim.result()) {
+            results.push(r.claim.result());
+        }
+    }
+    let mut md = String::new();
+    for result in results {
+        md.push_str(&format!(
+            "**{result}**\n\n| claim | check | value | interval | threshold | verdict | untrained control |\n|---|---|---|---|---|---|---|\n"
+        ));
+        for r in report.results.iter().filter(|r| r.claim.result() == result) {
+            for c in &r.checks {
+                md.push_str(&format!(
+                    "| `{}` | {} | {} | {} | {} {} | {} | {} |\n",
+                    r.claim.id(),
+                    c.check,
+                    sig3(c.value),
+                    interval(c.ci_low, c.ci_high),
+                    c.direction.symbol(),
+                    sig3(c.threshold),
+                    c.verdict,
+                    control(c.control_value, &c.control_verdict)
+                ));
+            }
+        }
+        md.push('\n');
     }
     md
 }
@@ -161,13 +222,26 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
     audit::write_audit(&dir.join("audit"), &report)?;
     let mut md = format!(
         "Every claim of the paper as a statistical check (`decouple audit --scale {scale}`; thresholds, \
-         expectations and their reasons in `experiments/audit_{scale}.toml`). A claim is *reproduced* when \
-         every one of its checks passes: a one-sided confidence bound beyond its threshold at \
-         confidence 1 − α/S (α = {}, Bonferroni over the S statistical checks of the audit). The \
-         columns show the claim's first check; `checks` counts the passed ones.\n\n{}",
+         expectations and their reasons in `experiments/audit_{scale}.toml`). Each check's interval has \
+         both ends one-sided at confidence 1 − α/S (α = {}, Bonferroni over the S statistical checks of \
+         the audit, here {:.5}): the check is *reproduced* when the interval lies on the claim's side of \
+         the threshold, *refuted* when it lies on the other side, *inconclusive* when it straddles it. A \
+         claim is reproduced when all its checks are, refuted when any is, inconclusive otherwise. The \
+         columns show the claim's first check; *untrained control* is that check on the untrained \
+         network (same seeds, step 0; `n/a` where it does not apply), so a statement the \
+         initialisation already satisfies shows as such.\n\n{}",
         report.audit.alpha,
+        report
+            .results
+            .iter()
+            .flat_map(|r| &r.checks)
+            .map(|c| c.confidence)
+            .find(|c| c.is_finite())
+            .unwrap_or(f64::NAN),
         claims_table_markdown(&claim_lines(&report))
     );
+    md.push_str("\n### Every check, per result of the paper\n\n");
+    md.push_str(&evidence_tables_markdown(&report));
     md.push_str("\nTables behind it (one per theorem / corollary of the paper, docs/THEORY.md §2):\n\n");
     for t in tables {
         let name = t
@@ -177,7 +251,7 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
         md.push_str(&format!("- [`claims/{name}`](claims/{name})\n"));
     }
     md.push_str(
-        "- per-claim evidence: `claims/audit/evidence/<claim>.csv`; every simulation: `claims/audit/runs.csv`\n",
+        "- every check: `claims/audit/checks.csv`; per claim: `claims/audit/evidence/<claim>.csv`; every simulation: `claims/audit/runs.csv`\n",
     );
     Ok(Section {
         title: "Claims".into(),

@@ -1,11 +1,18 @@
 //! Training with RandomMask: the theorem (docs/THEORY.md §2.2) — small loss, every neuron
 //! a sparse combination of atoms, every atom covered, throughout a time window — and its
 //! corollary that linear probes on the learned features succeed.
+//!
+//! Parts of the statements this file does not check, and why: the off-support coefficients
+//! α′ and β are bounded through their total (the share of ‖w_i‖² on span(M)), not one
+//! coordinate at a time; the o(m/d) upper end of the coverage needs a sweep over m at fixed
+//! d, which this audit does not run (the neurons per atom are reported in the check's
+//! note); the time window is checked at one small d only, the one where the scaled window
+//! fits in an affordable run.
 
 use serde::Deserialize;
 
-use super::{log_points, loss_small, metric, per_seed, seeds_of, About, Claim, LossThresholds, Outcome};
-use crate::audit::check::{Check, Checker};
+use super::{gap_closed, log_points, metric, per_seed, per_seed_fraction, seeds_of, About, Claim, Kind, Outcome};
+use crate::audit::check::{Check, Checker, Verdict};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
 use crate::error::Result;
@@ -19,17 +26,28 @@ const COROLLARY: &str = "corollary of the theorem with RandomMask (docs/THEORY.m
 /// `aug.loss_small`.
 pub struct LossSmall;
 
+/// Thresholds of [`LossSmall`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LossSmallThresholds {
+    /// "small": the least share of the gap between chance and the floor that is closed
+    /// (the same reading as `na.loss_small`'s).
+    pub gap_frac_min: f64,
+}
+
 impl Claim for LossSmall {
-    type Thresholds = LossThresholds;
+    type Thresholds = LossSmallThresholds;
     const ABOUT: About = About {
         id: "aug.loss_small",
-        statement: "training with RandomMask reaches a small loss",
+        kind: Kind::TrainedNetwork,
+        statement: "training with RandomMask reaches a small loss (measured against the floor RandomMask allows)",
         section: "2",
         result: THEOREM,
         setting: "theorem_aug.toml, K seeds",
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
-        Ok(loss_small(c, &ev.main(true), th))
+        let aug = ev.main(true);
+        Ok((vec![gap_closed(c, &aug, th.gap_frac_min)], seeds_of(&aug)))
     }
 }
 
@@ -52,34 +70,37 @@ pub struct SparseDecompositionThresholds {
     pub aligned_min: f64,
 }
 
-/// Pooled over the seeds' neurons: (k, n) with share and support in range, and (k, n) of
-/// aligned neurons whose main coefficient is in [τ/d^c, τ].
-fn pooled_neurons(aug: &[&FinishedRun], th: &SparseDecompositionThresholds) -> ((u64, u64), (u64, u64)) {
-    let (mut k, mut n, mut ka, mut na_) = (0u64, 0u64, 0u64, 0u64);
-    for r in aug {
+/// Per seed: the fraction of neurons with share and support in range, and the fraction of
+/// aligned neurons whose main coefficient lies in [τ/d^c, τ] (0 for a seed without aligned
+/// neurons).
+fn per_seed_neurons(aug: &[&FinishedRun], th: &SparseDecompositionThresholds) -> (Vec<f64>, Vec<f64>) {
+    let neurons = |r: &FinishedRun| r.output.final_features.neurons.clone();
+    let every = per_seed_fraction(aug, neurons, |_, nr| {
+        nr.sparse_share >= th.share_min && nr.support_size as f64 <= th.support_max
+    });
+    let aligned = |r: &FinishedRun| {
+        r.output
+            .final_features
+            .neurons
+            .iter()
+            .filter(|nr| nr.alignment > th.aligned_min)
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let in_range = per_seed_fraction(aug, aligned, |r, nr| {
         let s = &r.plan.settings;
         let lo = s.train.tau / (s.model.d as f64).powf(th.alpha_c);
-        for nr in &r.output.final_features.neurons {
-            n += 1;
-            if nr.sparse_share >= th.share_min && nr.support_size as f64 <= th.support_max {
-                k += 1;
-            }
-            if nr.alignment > th.aligned_min {
-                na_ += 1;
-                let a = nr.best_coef.abs();
-                if a >= lo && a <= s.train.tau {
-                    ka += 1;
-                }
-            }
-        }
-    }
-    ((k, n), (ka, na_))
+        let a = nr.best_coef.abs();
+        a >= lo && a <= s.train.tau
+    });
+    (every, in_range)
 }
 
 impl Claim for SparseDecomposition {
     type Thresholds = SparseDecompositionThresholds;
     const ABOUT: About = About {
         id: "aug.sparse_decomposition",
+        kind: Kind::TrainedNetwork,
         statement: "every w_i = sum_{N_i} alpha M_j + small alpha' + small beta, |N_i| = O(1), alpha in [tau/d^c, tau]",
         section: "3.2",
         result: THEOREM,
@@ -102,23 +123,21 @@ impl Claim for SparseDecomposition {
             AtMost,
             support_max,
         );
-        let ((k, n), (ka, na_)) = pooled_neurons(&aug, th);
-        let every = c.proportion(
+        let (every_frac, range_frac) = per_seed_neurons(&aug, th);
+        let every = c.t(
             "every_neuron",
-            &format!("fraction of neurons (pooled over seeds) with share >= {share_min} and |N_i| <= {support_max}"),
-            k,
-            n,
+            &format!("fraction of neurons with share >= {share_min} and |N_i| <= {support_max}, per seed"),
+            &every_frac,
             AtLeast,
             th.neuron_frac_min,
         );
-        let scale = c.proportion(
+        let scale = c.t(
             "alpha_in_range",
             &format!(
-                "fraction of aligned neurons (alignment > {}) whose main coefficient lies in [tau/d^{c_exp}, tau]",
+                "fraction of aligned neurons (alignment > {}) whose main coefficient lies in [tau/d^{c_exp}, tau], per seed",
                 th.aligned_min
             ),
-            ka,
-            na_.max(1),
+            &range_frac,
             AtLeast,
             th.neuron_frac_min,
         );
@@ -133,7 +152,7 @@ pub struct Coverage;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CoverageThresholds {
-    /// "every atom": the least fraction of (seed, atom) pairs covered.
+    /// "every atom": the least fraction of atoms covered (mean over seeds).
     pub frac_min: f64,
 }
 
@@ -141,6 +160,7 @@ impl Claim for Coverage {
     type Thresholds = CoverageThresholds;
     const ABOUT: About = About {
         id: "aug.coverage",
+        kind: Kind::TrainedNetwork,
         statement: "every atom M_j is a main feature of at least Omega(1) neurons (count o(m/d): spread reported)",
         section: "3.2",
         result: THEOREM,
@@ -148,16 +168,14 @@ impl Claim for Coverage {
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let aug = ev.main(true);
-        let (mut k, mut n) = (0u64, 0u64);
-        for r in &aug {
-            k += metric(r, Metric::AtomsCovered) as u64;
-            n += metric(r, Metric::AtomsTotal) as u64;
-        }
-        let mut first = c.proportion(
+        let covered: Vec<f64> = aug
+            .iter()
+            .map(|r| metric(r, Metric::AtomsCovered) / metric(r, Metric::AtomsTotal))
+            .collect();
+        let mut first = c.t(
             "atoms_covered",
-            "fraction of (seed, atom) pairs where the atom is the best atom of a neuron aligned above 0.5",
-            k,
-            n,
+            "fraction of atoms that are the best atom of a neuron aligned above 0.5, per seed",
+            &covered,
             AtLeast,
             th.frac_min,
         );
@@ -226,6 +244,7 @@ impl Claim for TimeWindow {
     type Thresholds = TimeWindowThresholds;
     const ABOUT: About = About {
         id: "aug.time_window",
+        kind: Kind::TrainedNetwork,
         statement: "the decomposition holds throughout t in [d^1.01/eta, d^1.99/eta] (scaled: from the step it forms, for a factor d^0.98 longer)",
         section: "3.2",
         result: THEOREM,
@@ -252,7 +271,11 @@ impl Claim for TimeWindow {
             AtLeast,
             th.align_min,
         );
-        first.pass &= reached;
+        // A window the run did not reach cannot show the decomposition held throughout it
+        // (a failure inside the part seen is still a failure).
+        if !reached && first.verdict == Verdict::Reproduced {
+            first.verdict = Verdict::Inconclusive;
+        }
         first.note = format!(
             "{}{}",
             if reached { "" } else { "window not reached; " },
@@ -321,6 +344,7 @@ impl Claim for RegressionSucceeds {
     type Thresholds = RegressionSucceedsThresholds;
     const ABOUT: About = About {
         id: "aug.regression_succeeds",
+        kind: Kind::TrainedNetwork,
         statement: "probe error o(1) with O~(d^1.001) samples",
         section: "3.2",
         result: COROLLARY,
@@ -348,6 +372,7 @@ impl Claim for ClassificationSucceeds {
     type Thresholds = ClassificationSucceedsThresholds;
     const ABOUT: About = About {
         id: "aug.classification_succeeds",
+        kind: Kind::TrainedNetwork,
         statement: "probe accuracy 1 - o(1)",
         section: "3.2",
         result: COROLLARY,

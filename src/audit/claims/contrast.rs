@@ -1,9 +1,10 @@
 //! The contrast of the two theorems (docs/THEORY.md §2.4): paired on the same dictionary,
-//! initialisation and data, RandomMask beats no augmentation.
+//! initialisation and data, RandomMask beats no augmentation. No untrained-network control:
+//! at step 0 the two arms of a seed are the same network.
 
 use serde::Deserialize;
 
-use super::{metric, seeds_of, About, Claim, Outcome};
+use super::{metric, seeds_of, About, Claim, Kind, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::error::Result;
@@ -25,6 +26,7 @@ impl Claim for AugBeatsNa {
     type Thresholds = AugBeatsNaThresholds;
     const ABOUT: About = About {
         id: "contrast.aug_beats_na",
+        kind: Kind::TrainedNetwork,
         statement:
             "paired on the same M, init and data, RandomMask beats no augmentation on every feature and probe metric",
         section: "4.2",
@@ -58,7 +60,11 @@ impl Claim for AugBeatsNa {
                     "no aug - aug"
                 }
             );
-            checks.push(c.t(&format!("{key}_better"), &what, &diffs, AtLeast, th.margin));
+            let mut check = c.t(&format!("{key}_better"), &what, &diffs, AtLeast, th.margin);
+            // At step 0 both arms of a seed are the same network (same W0): the control
+            // would compare a network with itself.
+            check.control_applies = false;
+            checks.push(check);
         }
         Ok((checks, seeds_of(&aug)))
     }

@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use super::{About, Claim, Outcome};
+use super::{About, Claim, Kind, Outcome};
 use crate::audit::check::Checker;
 use crate::audit::evidence::Evidence;
 use crate::error::Result;
@@ -26,6 +26,7 @@ impl Claim for Decoupling {
     type Thresholds = DecouplingThresholds;
     const ABOUT: About = About {
         id: "aug.decoupling",
+        kind: Kind::Identity,
         statement: "E_D[<u,2Dx><v,2(I-D)x>] = <u,x><v,x> - sum_k u_k v_k x_k^2: dense noise correlation 0, sparse kept at 1 - |M_j|_4^4, lost for M = I",
         section: "2.4",
         result: "feature decoupling by RandomMask (docs/THEORY.md §1.4)",

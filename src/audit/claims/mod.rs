@@ -5,10 +5,17 @@
 //! paper shown in `claims.csv`, the result it restates, the setting it runs on, its
 //! thresholds (a typed struct read from the claim's table in the audit file, unknown and
 //! missing keys rejected) and an evaluator that turns the audit's [`Evidence`] into one or
-//! more [`Check`]s. A claim is *reproduced* when all its checks pass. Statistical checks are
-//! one-sided at confidence 1 − α/S, where S is the number of statistical checks in the
-//! whole audit (Bonferroni; see [`crate::audit::check`]). Thresholds come from the audit
+//! more [`Check`]s. Each check is reproduced, refuted or inconclusive by where its interval
+//! lies (each end a one-sided bound at 1 − α/S, S the number of statistical checks in the
+//! whole audit, Bonferroni; see [`crate::audit::check`]); a claim is reproduced when all its
+//! checks are, refuted when any is, inconclusive otherwise. Thresholds come from the audit
 //! file, never from code.
+//!
+//! Claims are of three [`Kind`]s: properties of the data model, the exact identity behind
+//! RandomMask, and statements about trained networks. Every check of a trained-network
+//! claim is evaluated a second time on the untrained network (the same runs seen at step 0,
+//! [`Evidence::at_initialisation`]) and that *control* is written beside it, so a check the
+//! initialisation passes too is visible as such (docs/THEORY.md §3.1).
 //!
 //! The claims live in one file per family of the paper's results: [`data_model`],
 //! [`decoupling`], [`no_aug`], [`aug`] and [`contrast`]. Adding a claim takes its type in
@@ -26,7 +33,6 @@ use std::path::Path;
 
 use serde::de::value::MapDeserializer;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
 
 use crate::audit::check::{Check, Checker, Verdict};
 use crate::audit::evidence::{Evidence, FinishedRun};
@@ -77,11 +83,47 @@ crate::for_each_claim!(registry);
 /// The checks of one claim and the seeds they used.
 pub type Outcome = (Vec<Check>, String);
 
+/// What a claim is about; tables group and count claims by kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// A property of the data model alone (no training).
+    DataModel,
+    /// The exact identity behind RandomMask (no training).
+    Identity,
+    /// A statement about trained networks: the theorems and their corollaries.
+    TrainedNetwork,
+}
+
+impl Kind {
+    /// Every kind, in table order.
+    pub const ALL: [Kind; 3] = [Kind::DataModel, Kind::Identity, Kind::TrainedNetwork];
+
+    /// `data model`, `identity`, `trained network`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::DataModel => "data model",
+            Kind::Identity => "identity",
+            Kind::TrainedNetwork => "trained network",
+        }
+    }
+
+    /// A heading for tables.
+    pub fn heading(self) -> &'static str {
+        match self {
+            Kind::DataModel => "Properties of the data model",
+            Kind::Identity => "The exact identity behind RandomMask",
+            Kind::TrainedNetwork => "Statements about trained networks (the theorems and corollaries)",
+        }
+    }
+}
+
 /// What a claim says and where it comes from (the columns of `claims.csv` that describe it).
 #[derive(Debug, Clone, Copy)]
 pub struct About {
     /// Stable id (the key of the claim's table in the audit file).
     pub id: &'static str,
+    /// What it is about.
+    pub kind: Kind,
     /// The claim in words.
     pub statement: &'static str,
     /// The paper's section, as shown in `claims.csv` (docs/THEORY.md §3 maps it).
@@ -107,6 +149,8 @@ pub trait Claim: Sync + 'static {
 pub trait DynClaim: Sync {
     /// See [`About::id`].
     fn id(&self) -> &'static str;
+    /// See [`About::kind`].
+    fn kind(&self) -> Kind;
     /// See [`About::statement`].
     fn statement(&self) -> &'static str;
     /// See [`About::section`].
@@ -124,6 +168,9 @@ pub trait DynClaim: Sync {
 impl<C: Claim> DynClaim for C {
     fn id(&self) -> &'static str {
         C::ABOUT.id
+    }
+    fn kind(&self) -> Kind {
+        C::ABOUT.kind
     }
     fn statement(&self) -> &'static str {
         C::ABOUT.statement
@@ -163,11 +210,11 @@ pub struct ClaimResult {
     pub claim: &'static dyn DynClaim,
     /// Its checks; the first is the primary one shown in the claims table.
     pub checks: Vec<Check>,
-    /// Reproduced iff every check passed.
+    /// Reproduced when every check is, refuted when any is, inconclusive otherwise.
     pub verdict: Verdict,
     /// From the audit file.
     pub expected: Verdict,
-    /// The audit file's reason for an expected `not reproduced`.
+    /// The audit file's reason for an expectation other than `reproduced`.
     pub reason: Option<String>,
     /// Seeds used.
     pub seeds: String,
@@ -206,7 +253,18 @@ pub fn check_specs(audit: &AuditFile) -> Result<()> {
         }
     }
     for claim in CLAIMS {
-        claim.check_spec(spec_of(audit, *claim)?, &audit.origin)?;
+        let spec = spec_of(audit, *claim)?;
+        claim.check_spec(spec, &audit.origin)?;
+        if spec.expect != Verdict::Reproduced && spec.reason.as_deref().is_none_or(str::is_empty) {
+            return Err(Error::ConfigParse {
+                path: audit.origin.clone(),
+                message: format!(
+                    "claims.\"{}\": expect = \"{}\" needs a `reason` with the numbers behind it",
+                    claim.id(),
+                    spec.expect
+                ),
+            });
+        }
     }
     Ok(())
 }
@@ -221,15 +279,23 @@ pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
         claim.judge(ev, spec_of(audit, *claim)?, &audit.origin, &mut count)?;
     }
     let mut checker = Checker::bonferroni(audit.alpha, count.statistical());
+    // The controls: the same checks on the untrained network, at the same confidence (they
+    // decide no verdict, so they do not count in S).
+    let untrained = ev.at_initialisation();
+    let mut controls = Checker::new(checker.confidence());
     let mut results = Vec::new();
     for claim in CLAIMS {
         let spec = spec_of(audit, *claim)?;
-        let (checks, seeds) = claim.judge(ev, spec, &audit.origin, &mut checker)?;
-        let verdict = if checks.iter().all(|c| c.pass) {
-            Verdict::Reproduced
-        } else {
-            Verdict::NotReproduced
-        };
+        let (mut checks, seeds) = claim.judge(ev, spec, &audit.origin, &mut checker)?;
+        if claim.kind() == Kind::TrainedNetwork {
+            let (control, _) = claim.judge(&untrained, spec, &audit.origin, &mut controls)?;
+            for (c, k) in checks.iter_mut().zip(&control) {
+                if c.control_applies {
+                    c.set_control(k);
+                }
+            }
+        }
+        let verdict = Verdict::combine(checks.iter().map(|c| c.verdict));
         results.push(ClaimResult {
             claim: *claim,
             checks,
@@ -260,46 +326,84 @@ pub(crate) fn seeds_of(runs: &[&FinishedRun]) -> String {
     s.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" ")
 }
 
-/// A t check of one summary metric over the seeds of `runs`, with their seeds.
-pub(crate) fn per_seed_t(
+/// The share of the gap between chance (τ ln B) and the floor (the oracle network's loss,
+/// docs/THEORY.md §4.8) that the trained network closes, per seed, on the run's evaluation
+/// batches; with a note giving the losses split by anchors with z = 0 and z ≠ 0.
+pub(crate) fn gap_closed(c: &mut Checker, runs: &[&FinishedRun], frac_min: f64) -> Check {
+    let v: Vec<f64> = runs
+        .iter()
+        .map(|r| {
+            let chance = metric(r, Metric::LossAtChance);
+            (chance - metric(r, Metric::EvalLoss)) / (chance - metric(r, Metric::LossFloor))
+        })
+        .collect();
+    let mut check = c.t(
+        "gap_to_floor_closed",
+        "(tau ln B - loss) / (tau ln B - floor): the share of the gap between chance and the oracle's floor the trained network closes",
+        &v,
+        Direction::AtLeast,
+        frac_min,
+    );
+    let mean = |key| crate::stats::mean(&per_seed(runs, key));
+    check.note = format!(
+        "means over seeds: chance {:.4}; trained loss {:.4} (z = 0: {:.4}, z != 0: {:.4}); floor {:.4} (z = 0: {:.4}, z != 0: {:.4}; oracle scale {:.3}); untrained {:.4}; anchors with z = 0: {:.3}",
+        mean(Metric::LossAtChance),
+        mean(Metric::EvalLoss),
+        mean(Metric::EvalLossZZero),
+        mean(Metric::EvalLossZNonzero),
+        mean(Metric::LossFloor),
+        mean(Metric::LossFloorZZero),
+        mean(Metric::LossFloorZNonzero),
+        mean(Metric::LossFloorScale),
+        mean(Metric::EvalLossUntrained),
+        mean(Metric::FracZZero),
+    );
+    check
+}
+
+/// A check that compares each seed's trained network with its own untrained network (same
+/// seed, step 0): `trained − untrained` of `key` against `threshold` (t over seeds). Its
+/// control does not apply.
+pub(crate) fn change_by_training(
     c: &mut Checker,
     runs: &[&FinishedRun],
     name: &str,
-    statistic: &str,
+    what: &str,
     key: Metric,
     dir: Direction,
     threshold: f64,
-) -> Outcome {
-    (
-        vec![c.t(name, statistic, &per_seed(runs, key), dir, threshold)],
-        seeds_of(runs),
-    )
-}
-
-/// Thresholds of a "small loss" claim (`na.loss_small`, `aug.loss_small`).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LossThresholds {
-    /// Largest final loss / (τ ln B).
-    pub ratio_max: f64,
-}
-
-/// The final loss over chance is small, over the seeds of `runs`.
-pub(crate) fn loss_small(c: &mut Checker, runs: &[&FinishedRun], th: &LossThresholds) -> Outcome {
+) -> Check {
     let v: Vec<f64> = runs
         .iter()
-        .map(|r| metric(r, Metric::FinalLoss) / metric(r, Metric::LossAtChance))
+        .map(|r| metric(r, key) - r.output.at_initialisation().summary().get(key))
         .collect();
-    (
-        vec![c.t(
-            "loss_over_chance",
-            "final loss / (tau ln B)",
-            &v,
-            Direction::AtMost,
-            th.ratio_max,
-        )],
-        seeds_of(runs),
-    )
+    let mut check = c.t(
+        name,
+        &format!("{what}: trained minus untrained (same seed, step 0)"),
+        &v,
+        dir,
+        threshold,
+    );
+    check.control_applies = false;
+    check
+}
+
+/// The fraction of `items` that satisfy `ok`, per run (0 for a run with no items).
+pub(crate) fn per_seed_fraction<T>(
+    runs: &[&FinishedRun],
+    items: impl Fn(&FinishedRun) -> Vec<T>,
+    ok: impl Fn(&FinishedRun, &T) -> bool,
+) -> Vec<f64> {
+    runs.iter()
+        .map(|r| {
+            let xs = items(r);
+            if xs.is_empty() {
+                0.0
+            } else {
+                xs.iter().filter(|x| ok(r, x)).count() as f64 / xs.len() as f64
+            }
+        })
+        .collect()
 }
 
 /// (ln d, ln v) for every positive, finite value v of every data point (samples with z = 0
@@ -349,10 +453,10 @@ mod tests {
             .get_mut("na.loss_small")
             .unwrap()
             .thresholds
-            .remove("ratio_max");
+            .remove("gap_frac_min");
         let e = check_specs(&a).unwrap_err().to_string();
         assert!(
-            e.contains("audit_tiny.toml") && e.contains("na.loss_small") && e.contains("ratio_max"),
+            e.contains("audit_tiny.toml") && e.contains("na.loss_small") && e.contains("gap_frac_min"),
             "{e}"
         );
         let mut a = tiny();
@@ -366,6 +470,10 @@ mod tests {
             e.contains("audit_tiny.toml") && e.contains("aug.coverage") && e.contains("frac_mni"),
             "{e}"
         );
+        let mut a = tiny();
+        a.claims.get_mut("aug.coverage").unwrap().expect = Verdict::Refuted;
+        let e = check_specs(&a).unwrap_err().to_string();
+        assert!(e.contains("aug.coverage") && e.contains("reason"), "{e}");
         let mut a = tiny();
         a.claims.remove("contrast.aug_beats_na");
         let e = check_specs(&a).unwrap_err().to_string();
