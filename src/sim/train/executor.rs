@@ -240,8 +240,14 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     let final_features = last_report.expect("at least one step is logged");
     let bias = trainer.current_biases();
     let net = trainer.network().clone();
-    let probes = run_probes(settings, &trainer, &net, &bias, &init_net, &init_bias)?;
-    let loss_eval = evaluate_losses(settings, &trainer, &net, &bias, &init_net, &init_bias);
+    let ends = Endpoints {
+        net: &net,
+        bias: &bias,
+        init: &init_net,
+        init_bias: &init_bias,
+    };
+    let probes = run_probes(settings, &trainer, &ends)?;
+    let loss_eval = evaluate_losses(settings, &trainer, &ends);
     Ok(RunOutput {
         settings: settings.clone(),
         log,
@@ -256,37 +262,32 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     })
 }
 
+/// The two ends of a run: the trained network and the untrained one, with their biases.
+struct Endpoints<'a> {
+    net: &'a Network,
+    bias: &'a [f64],
+    init: &'a Network,
+    init_bias: &'a [f64],
+}
+
 /// The loss of the trained, the untrained and the oracle network on the run's evaluation
 /// batches (docs/THEORY.md §4.8).
-fn evaluate_losses(
-    settings: &Settings,
-    trainer: &Trainer,
-    net: &Network,
-    bias: &[f64],
-    init: &Network,
-    init_bias: &[f64],
-) -> LossEval {
+fn evaluate_losses(settings: &Settings, trainer: &Trainer, e: &Endpoints<'_>) -> LossEval {
     let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
     let batches = EvalBatches::draw(trainer.model(), aug.as_ref(), settings);
     let tau = settings.train.tau;
     let (floor, floor_scale) = batches.floor(&trainer.model().dict, trainer.bias_scale(), tau);
     LossEval {
-        trained: batches.loss(net, bias, tau),
-        untrained: batches.loss(init, init_bias, tau),
+        trained: batches.loss(e.net, e.bias, tau),
+        untrained: batches.loss(e.init, e.init_bias, tau),
         floor,
         floor_scale,
         frac_z_zero: batches.frac_z_zero(),
     }
 }
 
-fn run_probes(
-    settings: &Settings,
-    trainer: &Trainer,
-    net: &Network,
-    bias: &[f64],
-    init: &Network,
-    init_bias: &[f64],
-) -> Result<Vec<ProbeRow>> {
+fn run_probes(settings: &Settings, trainer: &Trainer, e: &Endpoints<'_>) -> Result<Vec<ProbeRow>> {
+    let (net, bias, init, init_bias) = (e.net, e.bias, e.init, e.init_bias);
     let model = trainer.model();
     let data = ProbeData::sample(model, &settings.probe, &mut rng::stream(settings.seed, Purpose::Probes));
     let mut rows = Vec::new();
