@@ -45,6 +45,15 @@ pub fn map<T: Sync, R: Send>(
         .collect()
 }
 
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +65,13 @@ mod tests {
         let serial = map(&tasks, 1, f, |_| {});
         let par = map(&tasks, 4, f, |_| {});
         assert_eq!(serial, par);
+    }
+
+    #[test]
+    fn panic_messages() {
+        let p = std::panic::catch_unwind(|| panic!("boom {}", 3)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "boom 3");
+        let p = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "plain");
     }
 }

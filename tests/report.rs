@@ -79,7 +79,7 @@ fn sharded_and_merged_equals_unsharded() {
     assert_eq!(rows, 8, "the shards are disjoint and cover every task");
     // Merge in a scrambled order: the result is in canonical order regardless.
     shard_dirs.reverse();
-    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged")).unwrap();
+    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged"), false).unwrap().dir;
     for f in ["sweep.csv", "sweep_summary.csv"] {
         assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
     }
@@ -95,7 +95,7 @@ fn sharded_and_merged_equals_unsharded() {
         &silent,
     )
     .unwrap();
-    let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"))
+    let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"), false)
         .unwrap_err()
         .to_string();
     assert!(err.contains("different sweep"), "{err}");

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod memory;
 mod sections;
+
+pub use memory::{available_bytes, estimate_bytes};
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,
@@ -138,10 +141,16 @@ impl Config {
     }
 
     /// Validate every value and resolve the defaults (docs/THEORY.md §4): each section
-    /// checks itself.
+    /// checks itself; then the run's estimated memory ([`estimate_bytes`]) is checked
+    /// against what this machine has available ([`available_bytes`]).
     pub fn check(&self) -> Result<Settings> {
+        self.check_with_memory(available_bytes())
+    }
+
+    /// [`Config::check`] against `available` bytes of memory (`None`: no memory check).
+    pub fn check_with_memory(&self, available: Option<f64>) -> Result<Settings> {
         let model = self.model.check()?;
-        Ok(Settings {
+        let settings = Settings {
             name: self.name.clone(),
             seed: self.seed,
             augmentation: self.augmentation.check(model.sigma_xi)?,
@@ -150,6 +159,20 @@ impl Config {
             metrics: self.metrics.check()?,
             probe: self.probe.check()?,
             model,
+        };
+        memory::ensure_fits(&settings, available)?;
+        Ok(settings)
+    }
+
+    /// Read, parse and check a file; every error names the file (and the key, where
+    /// there is one).
+    pub fn load(path: &Path) -> Result<Settings> {
+        Self::from_file(path)?.check().map_err(|e| match e {
+            Error::InvalidParam { .. } | Error::TooLarge { .. } => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+            other => other,
         })
     }
 }

@@ -1,11 +1,12 @@
 //! Merging the shards of one sweep, and reading a sweep folder's `sweep.json` and
 //! `sweep.csv` back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::tables::{read_meta, read_rows, write_tables, Row};
+use super::tables::{read_meta, read_rows, write_tables, Row, SweepMeta};
 use crate::error::{Error, Result};
+use crate::io::lock::lock_dir;
 use crate::io::write_atomic;
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -22,17 +23,55 @@ fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     Ok(())
 }
 
+/// What [`merge`] wrote.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The merged folder `<out>/<name>`.
+    pub dir: PathBuf,
+    /// The runs no shard had (only with `partial`): one line each, cell and seed.
+    pub missing: Vec<String>,
+}
+
+/// The runs of the sweep that `rows` lack, one line each (cell index and values, seed
+/// number, run hash), in canonical order.
+fn missing_runs(meta: &SweepMeta, rows: &BTreeMap<(usize, u64), Row>) -> Vec<String> {
+    let have: BTreeSet<&str> = rows.values().map(|r| r.hash.as_str()).collect();
+    let seeds = meta.seeds.max(1);
+    meta.task_hashes
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !have.contains(h.as_str()))
+        .map(|(i, h)| {
+            let cell = i / seeds;
+            let values: Vec<String> = meta
+                .axes
+                .iter()
+                .zip(meta.cells.get(cell).into_iter().flatten())
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            format!(
+                "cell {cell} ({}) seed {} of {seeds} (run {h})",
+                values.join(" "),
+                i % seeds + 1
+            )
+        })
+        .collect()
+}
+
 /// Combine the outputs of shards of one sweep (each a `<out>/<name>` folder) into
 /// `<out>/<name>/` under `out`: the union of their rows in canonical order, the summary
 /// recomputed, and the run records copied (so the merged folder resumes like an unsharded
-/// one). Returns the merged folder.
-pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
+/// one). When the shards do not cover every run of the sweep, the merge is refused with
+/// [`Error::Incomplete`] listing the missing cells and seeds, unless `partial` is set:
+/// then what is there is merged and the missing runs are returned.
+pub fn merge(dirs: &[PathBuf], out: &Path, partial: bool) -> Result<Merged> {
     let first = dirs
         .first()
         .ok_or_else(|| Error::Sweep("merge: give at least one sweep folder".into()))?;
     let mut meta = read_meta(first)?;
     let mut rows: BTreeMap<(usize, u64), Row> = BTreeMap::new();
     let target = out.join(&meta.name);
+    let lock = lock_dir(&target)?;
     for dir in dirs {
         let m = read_meta(dir)?;
         if m.spec_hash != meta.spec_hash || m.name != meta.name {
@@ -64,8 +103,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<PathBuf> {
             rows.insert(key, r);
         }
     }
+    let missing = missing_runs(&meta, &rows);
+    if !missing.is_empty() && !partial {
+        return Err(Error::Incomplete {
+            missing: missing.len(),
+            total: meta.tasks_total,
+            cells: missing.join("; "),
+        });
+    }
     meta.shard = None;
     let rows: Vec<Row> = rows.into_values().collect();
     write_tables(&target, &meta, &rows)?;
-    Ok(target)
+    drop(lock);
+    Ok(Merged { dir: target, missing })
 }
