@@ -149,6 +149,7 @@ impl Config {
 
     /// [`Config::check`] against `available` bytes of memory (`None`: no memory check).
     pub fn check_with_memory(&self, available: Option<f64>) -> Result<Settings> {
+        check_name(&self.name, "name")?;
         let model = self.model.check()?;
         let settings = Settings {
             name: self.name.clone(),
@@ -183,6 +184,22 @@ pub fn read_text(path: &Path) -> Result<String> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// An experiment's or a sweep's name is the name of its output folder: one plain path
+/// component.
+pub fn check_name(name: &str, key: &'static str) -> Result<()> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\', '\0'])
+        && !name.starts_with('.');
+    ensure(
+        plain,
+        key,
+        format!("{name:?}"),
+        "must be a folder name: not empty, not starting with '.', no '/', '\\' or NUL",
+    )
 }
 
 pub(crate) fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Result<()> {
@@ -264,6 +281,8 @@ tau = 0.1
                 "augmentation.keep_prob",
             ),
             ("d = 8", "d = 8\nexact_k = 9", "model.exact_k"),
+            ("name = \"t\"", "name = \"../t\"", "name"),
+            ("name = \"t\"", "name = \"\"", "name"),
         ];
         for (from, to, key) in cases {
             let text = SMALL.replace(from, to);
