@@ -251,7 +251,33 @@ fn merging_incomplete_shards_lists_the_missing_runs() {
     assert_eq!(text(&o.stderr).lines().filter(|l| l.starts_with("missing: cell")).count(), 4);
     let csv = std::fs::read_to_string(merged.join("faults").join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 8);
-    println!("incomplete-merge faults injected: 1 (shard 2/3 of 3 missing)");
+    // Shard 2 killed before its end: no sweep.csv, one of its four runs unrecorded. Its
+    // recorded runs are taken; the one missing run is named.
+    let out2 = tmp.path().join("shard2");
+    let o = decouple(&["sweep", f, "--out", out2.to_str().unwrap(), "--shard", "2/3", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let dir2 = out2.join("faults");
+    std::fs::remove_file(dir2.join("sweep.csv")).unwrap();
+    let spec = SweepSpec::from_file(&file).unwrap();
+    let lost = &spec.tasks().unwrap()[4]; // task 4 is in shard 2 (4 mod 3 = 1)
+    std::fs::remove_file(dir2.join("runs").join(&lost.hash).join("record.json")).unwrap();
+    let merged2 = tmp.path().join("merged2");
+    let all = [dirs[0].as_str(), dir2.to_str().unwrap(), dirs[1].as_str()];
+    let mut args = vec!["merge"];
+    args.extend(all);
+    args.extend(["--out", merged2.to_str().unwrap()]);
+    let o = decouple(&args);
+    let err = text(&o.stderr);
+    assert!(!o.status.success());
+    assert!(err.contains("1 of 12 runs are missing") && err.contains(&lost.hash), "{err}");
+    // Once shard 2 is resumed to its end, the merge is complete and equals the whole sweep.
+    let o = decouple(&["sweep", f, "--out", out2.to_str().unwrap(), "--shard", "2/3", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let o = decouple(&args);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let reference = reference(tmp.path(), &file);
+    assert_eq!(tables(&merged2.join("faults")), tables(&reference));
+    println!("incomplete-merge faults injected: 2 (a shard missing; a shard killed before its end)");
 }
 
 #[test]

@@ -55,7 +55,7 @@ pub fn run_metrics(out: &RunOutput) -> Summary {
 }
 
 /// What was found at `runs/<hash>/record.json`.
-enum Found {
+pub(super) enum Found {
     /// A record of this run.
     Record(RunRecord),
     /// No record: the run has not finished.
@@ -68,7 +68,7 @@ fn record_path(dir: &Path, hash: &str) -> PathBuf {
     dir.join("runs").join(hash).join("record.json")
 }
 
-fn load_record(dir: &Path, hash: &str) -> Found {
+pub(super) fn load_record(dir: &Path, hash: &str) -> Found {
     let text = match std::fs::read(record_path(dir, hash)) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Found::Missing,
@@ -209,8 +209,10 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Pr
         .collect();
     let cells = spec.cells();
     let lock = lock_dir(&dir)?;
-    let resumed = resume(&dir, &selected, opts.jobs, progress, |t| cells[t.cell].label(), &run_task)?;
+    // What the sweep is, written first: a merge can read an unfinished shard's runs.
     let meta = meta_of(spec, &tasks, opts.shard)?;
+    write_atomic(&dir.join("sweep.json"), &serde_json::to_vec_pretty(&meta)?)?;
+    let resumed = resume(&dir, &selected, opts.jobs, progress, |t| cells[t.cell].label(), &run_task)?;
     let rows: Vec<Row> = selected
         .iter()
         .zip(&resumed.records)
