@@ -314,7 +314,8 @@ fn peer_nt_xent_gradient_matches_central_differences() {
     let w = gauss(m, d1, 0.5, 1);
     let v1 = gauss(d1, b, 1.0, 2);
     let v2 = gauss(d1, b, 1.0, 3);
-    let bias: Vec<f64> = (0..m).map(|i| 0.1 + 0.05 * i as f64).collect();
+    // Biases of both signs: a negative one (the peer's β > 0) has no dead zone.
+    let bias: Vec<f64> = (0..m).map(|i| -0.3 + 0.15 * i as f64).collect();
     let g = peer::nt_xent_loss_and_grad(&w, &bias, v1.as_ref(), v2.as_ref(), tau);
     let loss = |w: &Mat<f64>, bias: &[f64]| peer::nt_xent_loss_and_grad(w, bias, v1.as_ref(), v2.as_ref(), tau).loss;
     let h = 1e-6;
