@@ -75,7 +75,10 @@ fn tables(dir: &Path) -> Vec<Vec<u8>> {
 
 fn records(dir: &Path) -> usize {
     std::fs::read_dir(dir.join("runs"))
-        .map(|rd| rd.filter(|e| e.as_ref().unwrap().path().join("record.json").exists()).count())
+        .map(|rd| {
+            rd.filter(|e| e.as_ref().unwrap().path().join("record.json").exists())
+                .count()
+        })
         .unwrap_or(0)
 }
 
@@ -83,7 +86,9 @@ fn records(dir: &Path) -> usize {
 fn reference(tmp: &Path, file: &Path) -> PathBuf {
     let spec = SweepSpec::from_file(file).unwrap();
     let opts = SweepOptions { jobs: 1, shard: None };
-    sweep::run_sweep(&spec, &tmp.join("reference"), &opts, &silent).unwrap().dir
+    sweep::run_sweep(&spec, &tmp.join("reference"), &opts, &silent)
+        .unwrap()
+        .dir
 }
 
 #[test]
@@ -119,7 +124,11 @@ fn kill_9_mid_sweep_then_resume_gives_the_same_tables() {
                 let err = child.wait_with_output().unwrap();
                 assert!(status.success(), "{}", text(&err.stderr));
                 if kills > 0 {
-                    assert!(text(&err.stderr).contains("removed the stale lock"), "{}", text(&err.stderr));
+                    assert!(
+                        text(&err.stderr).contains("removed the stale lock"),
+                        "{}",
+                        text(&err.stderr)
+                    );
                 }
                 break;
             }
@@ -183,11 +192,11 @@ fn corrupt_and_truncated_records_are_reported_and_recomputed() {
     let rec = |k: usize| reference.join("runs").join(&tasks[k].hash).join("record.json");
     let good = std::fs::read(rec(0)).unwrap();
     let faults: Vec<(usize, Vec<u8>)> = vec![
-        (1, good[..good.len() / 2].to_vec()),        // truncated mid-write
-        (2, Vec::new()),                             // empty
-        (3, b"\xff\xfe not json \x00".to_vec()),     // garbage, not UTF-8
-        (4, good.clone()),                           // another run's record
-        (5, b"{\"hash\": 3}".to_vec()),              // JSON of the wrong shape
+        (1, good[..good.len() / 2].to_vec()),         // truncated mid-write
+        (2, Vec::new()),                              // empty
+        (3, b"\xff\xfe not json \x00".to_vec()),      // garbage, not UTF-8
+        (4, good.clone()),                            // another run's record
+        (5, b"{\"hash\": 3}".to_vec()),               // JSON of the wrong shape
         (6, good.iter().map(|b| b ^ 0x20).collect()), // flipped bits
     ];
     for (k, bytes) in &faults {
@@ -231,7 +240,15 @@ fn merging_incomplete_shards_lists_the_missing_runs() {
     let mut dirs = Vec::new();
     for k in [1, 3] {
         let out = tmp.path().join(format!("shard{k}"));
-        let o = decouple(&["sweep", f, "--out", out.to_str().unwrap(), "--shard", &format!("{k}/3"), "--quiet"]);
+        let o = decouple(&[
+            "sweep",
+            f,
+            "--out",
+            out.to_str().unwrap(),
+            "--shard",
+            &format!("{k}/3"),
+            "--quiet",
+        ]);
         assert!(o.status.success(), "{}", text(&o.stderr));
         dirs.push(out.join("faults").to_str().unwrap().to_string());
     }
@@ -243,12 +260,21 @@ fn merging_incomplete_shards_lists_the_missing_runs() {
     let err = text(&o.stderr);
     assert!(!o.status.success());
     assert!(err.contains("4 of 12 runs are missing"), "{err}");
-    assert!(err.contains("cell 0 (augmentation.kind=none network.m=16) seed 2 of 3"), "{err}");
+    assert!(
+        err.contains("cell 0 (augmentation.kind=none network.m=16) seed 2 of 3"),
+        "{err}"
+    );
     assert!(!merged.join("faults").join("sweep.csv").exists());
     args.push("--partial");
     let o = decouple(&args);
     assert!(o.status.success(), "{}", text(&o.stderr));
-    assert_eq!(text(&o.stderr).lines().filter(|l| l.starts_with("missing: cell")).count(), 4);
+    assert_eq!(
+        text(&o.stderr)
+            .lines()
+            .filter(|l| l.starts_with("missing: cell"))
+            .count(),
+        4
+    );
     let csv = std::fs::read_to_string(merged.join("faults").join("sweep.csv")).unwrap();
     assert_eq!(csv.lines().count(), 1 + 8);
     // Shard 2 killed before its end: no sweep.csv, one of its four runs unrecorded. Its
@@ -269,7 +295,10 @@ fn merging_incomplete_shards_lists_the_missing_runs() {
     let o = decouple(&args);
     let err = text(&o.stderr);
     assert!(!o.status.success());
-    assert!(err.contains("1 of 12 runs are missing") && err.contains(&lost.hash), "{err}");
+    assert!(
+        err.contains("1 of 12 runs are missing") && err.contains(&lost.hash),
+        "{err}"
+    );
     // Once shard 2 is resumed to its end, the merge is complete and equals the whole sweep.
     let o = decouple(&["sweep", f, "--out", out2.to_str().unwrap(), "--shard", "2/3", "--quiet"]);
     assert!(o.status.success(), "{}", text(&o.stderr));
@@ -287,14 +316,29 @@ fn a_run_too_large_for_memory_is_refused_before_it_allocates() {
     let text_in = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/theorem_aug.toml"))
         .unwrap()
         .lines()
-        .map(|l| if l.starts_with("d1 ") { "d1 = 100000000".to_string() } else { l.to_string() })
+        .map(|l| {
+            if l.starts_with("d1 ") {
+                "d1 = 100000000".to_string()
+            } else {
+                l.to_string()
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(&exp, text_in).unwrap();
-    let o = decouple(&["run", exp.to_str().unwrap(), "--out", tmp.path().to_str().unwrap(), "--quiet"]);
+    let o = decouple(&[
+        "run",
+        exp.to_str().unwrap(),
+        "--out",
+        tmp.path().to_str().unwrap(),
+        "--quiet",
+    ]);
     let err = text(&o.stderr);
     assert!(!o.status.success());
     assert!(err.contains("needs about") && err.contains("TiB"), "{err}");
-    assert!(err.contains("is available") && err.contains("model.d1 = 100000000"), "{err}");
+    assert!(
+        err.contains("is available") && err.contains("model.d1 = 100000000"),
+        "{err}"
+    );
     assert!(err.contains("huge.toml") && !err.contains("panicked"), "{err}");
 }

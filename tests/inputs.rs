@@ -79,10 +79,7 @@ n_test = 20
 
 fn value() -> impl Strategy<Value = toml::Value> {
     use toml::Value as V;
-    let plausible = prop_oneof![
-        (1i64..64).prop_map(V::Integer),
-        (0.01f64..0.99).prop_map(V::Float)
-    ];
+    let plausible = prop_oneof![(1i64..64).prop_map(V::Integer), (0.01f64..0.99).prop_map(V::Float)];
     let leaf = prop_oneof![
         3 => plausible,
         2 => prop_oneof![
@@ -199,7 +196,11 @@ fn damaged(text: String, d: &Damage) -> Vec<u8> {
 /// Every key of a generated file: dotted paths and their last parts.
 fn file_keys(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
     for (k, v) in t {
-        let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
         out.push(k.clone());
         out.push(path.clone());
         if let toml::Value::Table(inner) = v {
@@ -265,7 +266,10 @@ fn check_rejection(msg: &str, file: &Path, edits: &[Edit], table: &toml::Table, 
     // A file whose bytes are damaged may fail before any key is read (not UTF-8, no
     // TOML), or on a key the damage made (named in backticks).
     let unparsable = msg.contains("TOML parse error") || msg.contains("UTF-8") || msg.contains('`');
-    assert!(any || (bytes_damaged && unparsable), "no key named: {msg}\nedits: {edits:?}");
+    assert!(
+        any || (bytes_damaged && unparsable),
+        "no key named: {msg}\nedits: {edits:?}"
+    );
 }
 
 /// 1000 cases per test (well under a second); `DECOUPLE_INPUT_CASES=N` for more.
@@ -351,7 +355,10 @@ fn sweep_edit() -> impl Strategy<Value = Edit> {
     ];
     prop_oneof![
         (top, prop::option::weighted(0.8, value())).prop_map(|(k, v)| (k.to_string(), v)),
-        (key(), prop::option::of(prop::collection::vec(value(), 0..4).prop_map(toml::Value::Array)))
+        (
+            key(),
+            prop::option::of(prop::collection::vec(value(), 0..4).prop_map(toml::Value::Array))
+        )
             .prop_map(|(k, v)| (format!("axes.{k}"), v)),
         (key(), prop::option::of(derived_expr.prop_map(toml::Value::String)))
             .prop_map(|(k, v)| (format!("derived.{k}"), v)),

@@ -79,7 +79,9 @@ fn sharded_and_merged_equals_unsharded() {
     assert_eq!(rows, 8, "the shards are disjoint and cover every task");
     // Merge in a scrambled order: the result is in canonical order regardless.
     shard_dirs.reverse();
-    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged"), false).unwrap().dir;
+    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged"), false)
+        .unwrap()
+        .dir;
     for f in ["sweep.csv", "sweep_summary.csv"] {
         assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
     }

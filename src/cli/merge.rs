@@ -23,7 +23,10 @@ pub struct MergeArgs {
 pub fn main(args: &MergeArgs) -> Result<()> {
     let merged = decouple::report::sweep::merge(&args.dirs, &args.out, args.partial)?;
     for d in &merged.unfinished {
-        eprintln!("unfinished shard (no sweep.csv), its recorded runs taken: {}", d.display());
+        eprintln!(
+            "unfinished shard (no sweep.csv), its recorded runs taken: {}",
+            d.display()
+        );
     }
     for m in &merged.missing {
         eprintln!("missing: {m}");

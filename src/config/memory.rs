@@ -116,7 +116,9 @@ mod tests {
         ensure_fits(&small, Some(1e9)).unwrap();
         ensure_fits(&small, None).unwrap();
         let huge = settings(100_000_000);
-        let err = ensure_fits(&huge, Some(16.0 * 1024f64.powi(3))).unwrap_err().to_string();
+        let err = ensure_fits(&huge, Some(16.0 * 1024f64.powi(3)))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("16.0 GiB"), "{err}");
         assert!(err.contains("model.d1 = 100000000"), "{err}");
         assert!(err.contains("TiB"), "{err}");

@@ -189,11 +189,8 @@ pub fn read_text(path: &Path) -> Result<String> {
 /// An experiment's or a sweep's name is the name of its output folder: one plain path
 /// component.
 pub fn check_name(name: &str, key: &'static str) -> Result<()> {
-    let plain = !name.is_empty()
-        && name != "."
-        && name != ".."
-        && !name.contains(['/', '\\', '\0'])
-        && !name.starts_with('.');
+    let plain =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']) && !name.starts_with('.');
     ensure(
         plain,
         key,

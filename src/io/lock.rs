@@ -70,9 +70,7 @@ fn me() -> LockHolder {
     LockHolder {
         pid,
         host: host_name(),
-        since: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs()),
+        since: SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()),
         start_ticks: start_ticks(pid).unwrap_or(0),
     }
 }
@@ -123,7 +121,9 @@ pub fn lock_dir(dir: &Path) -> Result<DirLock> {
             continue;
         };
         if replaced.is_none() && is_stale(&holder, &me.host) && read_holder(&path).as_ref() == Some(&holder) {
-            std::fs::remove_file(&path).or_else(ignore_not_found).map_err(wrap(&path))?;
+            std::fs::remove_file(&path)
+                .or_else(ignore_not_found)
+                .map_err(wrap(&path))?;
             replaced = Some(holder);
             continue;
         }

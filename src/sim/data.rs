@@ -373,7 +373,11 @@ mod tests {
 
     #[test]
     fn balanced_codes_have_one_minus_one_and_one_plus_one_anywhere() {
-        let mut model = SparseCoding::new(Dictionary::gaussian_qr(20, 10, &mut rng::stream(3, Purpose::Dictionary)), 0.2, 0.1);
+        let mut model = SparseCoding::new(
+            Dictionary::gaussian_qr(20, 10, &mut rng::stream(3, Purpose::Dictionary)),
+            0.2,
+            0.1,
+        );
         model.exact_k = Some(2);
         model.code = CodeKind::Balanced;
         let b = model.sample(4000, &mut rng::stream(3, Purpose::Data));

@@ -212,7 +212,14 @@ pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Pr
     // What the sweep is, written first: a merge can read an unfinished shard's runs.
     let meta = meta_of(spec, &tasks, opts.shard)?;
     write_atomic(&dir.join("sweep.json"), &serde_json::to_vec_pretty(&meta)?)?;
-    let resumed = resume(&dir, &selected, opts.jobs, progress, |t| cells[t.cell].label(), &run_task)?;
+    let resumed = resume(
+        &dir,
+        &selected,
+        opts.jobs,
+        progress,
+        |t| cells[t.cell].label(),
+        &run_task,
+    )?;
     let rows: Vec<Row> = selected
         .iter()
         .zip(&resumed.records)
@@ -335,7 +342,15 @@ n_test = 40
             let saved = matches!(load_record(tmp.path(), &t.hash), Found::Record(_));
             assert_eq!(saved, t.index != 4, "task {}", t.index);
         }
-        let again = resume(tmp.path(), &refs, 2, &silent_events, |t| cells[t.cell].label(), &run_task).unwrap();
+        let again = resume(
+            tmp.path(),
+            &refs,
+            2,
+            &silent_events,
+            |t| cells[t.cell].label(),
+            &run_task,
+        )
+        .unwrap();
         assert_eq!((again.ran, again.records.len()), (1, 6));
     }
 

@@ -199,7 +199,11 @@ impl Solver for PeerSolver<'_> {
         }
         let start = self.next * batch;
         let end = (start + batch).min(self.order.len());
-        self.next = if self.next + 1 == self.per_epoch { 0 } else { self.next + 1 };
+        self.next = if self.next + 1 == self.per_epoch {
+            0
+        } else {
+            self.next + 1
+        };
         let (v1, v2) = self.views(start..end);
         let g = nt_xent_loss_and_grad(&self.net.w, &self.bias, v1.as_ref(), v2.as_ref(), self.s.train.tau);
         if !g.loss.is_finite() {
