@@ -69,10 +69,14 @@ pub fn run_peer_files(files: &[PathBuf], seeds: &[u64], jobs: usize) -> Result<V
     Ok(arms)
 }
 
-/// `mean [lo, hi]` of a 95% t-interval over seeds (two decimals).
+/// `mean [lo, hi]` of a 95% t-interval over seeds (the mean alone for one seed).
 fn interval(values: &[f64], digits: usize) -> String {
-    let (_, mean, lo, hi) = mean_ci95(values);
-    format!("{mean:.digits$} [{lo:.digits$}, {hi:.digits$}]")
+    let (n, mean, lo, hi) = mean_ci95(values);
+    if n < 2 {
+        format!("{mean:.digits$}")
+    } else {
+        format!("{mean:.digits$} [{lo:.digits$}, {hi:.digits$}]")
+    }
 }
 
 /// One row of the exact-setting table: per-atom max / median / min, final loss, run time.
