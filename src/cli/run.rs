@@ -149,7 +149,7 @@ fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()
     let results = parallel::map(
         all,
         jobs,
-        |s| executor::run(s, &mut Silent),
+        |s| parallel::caught(|| s.name.clone(), s.seed, || executor::run(s, &mut Silent)),
         |done| bar.set_position(done as u64),
     );
     bar.finish_and_clear();

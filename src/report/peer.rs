@@ -54,7 +54,12 @@ pub fn run_peer_files(files: &[PathBuf], seeds: &[u64], jobs: usize) -> Result<V
             tasks.push((f.clone(), s2, p.clone()));
         }
     }
-    let results = parallel::map(&tasks, jobs, |(_, s, p)| peer::run(s, p), |_| {});
+    let results = parallel::map(
+        &tasks,
+        jobs,
+        |(_, s, p)| parallel::caught(|| s.name.clone(), s.seed, || peer::run(s, p)),
+        |_| {},
+    );
     let mut arms: Vec<PeerArm> = Vec::new();
     for ((f, _, _), r) in tasks.iter().zip(results) {
         let out = r?;

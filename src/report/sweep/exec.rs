@@ -9,7 +9,7 @@ use super::spec::{value_text, SweepSpec, Task};
 use super::tables::{meta_of, write_tables, Row};
 use super::{SweepOptions, SweepOutcome};
 use crate::config::Settings;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::io::hash::settings_hash;
 use crate::io::lock::lock_dir;
 use crate::io::{self, write_atomic};
@@ -151,13 +151,7 @@ fn resume(
         |&k| {
             let t = tasks[k];
             let label = label(t);
-            let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(dir, t))).unwrap_or_else(|p| {
-                Err(Error::Panicked {
-                    label: label.clone(),
-                    seed: t.seed,
-                    message: parallel::panic_message(p.as_ref()),
-                })
-            });
+            let r = parallel::caught(|| label.clone(), t.seed, || run(dir, t));
             match &r {
                 Ok(rec) => progress(ProgressEvent::RunFinished {
                     label: &label,
