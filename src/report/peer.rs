@@ -74,13 +74,22 @@ pub fn run_peer_files(files: &[PathBuf], seeds: &[u64], jobs: usize) -> Result<V
     Ok(arms)
 }
 
+/// A number with `digits` decimals, or in scientific notation below 0.01 (a loss near 0).
+fn num(v: f64, digits: usize) -> String {
+    if v != 0.0 && v.abs() < 0.01 {
+        format!("{v:.1e}")
+    } else {
+        format!("{v:.digits$}")
+    }
+}
+
 /// `mean [lo, hi]` of a 95% t-interval over seeds (the mean alone for one seed).
 fn interval(values: &[f64], digits: usize) -> String {
     let (n, mean, lo, hi) = mean_ci95(values);
     if n < 2 {
-        format!("{mean:.digits$}")
+        num(mean, digits)
     } else {
-        format!("{mean:.digits$} [{lo:.digits$}, {hi:.digits$}]")
+        format!("{} [{}, {}]", num(mean, digits), num(lo, digits), num(hi, digits))
     }
 }
 
@@ -311,7 +320,8 @@ fn exact_markdown(ctx: &Ctx<'_>, md: &str, have_peer_code: bool) -> String {
         code = if have_peer_code {
             " The peer's own code was run at the same setting and seeds (PyTorch on CPU) by \
              `scripts/peer/run_peer.py`, which imports the peer's modules from a checkout; its numbers are read from \
-             `experiments/peer/peer_code.csv`, not recomputed by this report."
+             `experiments/peer/peer_code.csv`, not recomputed by this report (its run times are as recorded there, \
+             on a machine whose load this report does not control)."
         } else {
             " (`experiments/peer/peer_code.csv`, the peer's own code's numbers, is absent: run `scripts/peer/run_peer.py`.)"
         },
