@@ -13,7 +13,8 @@
 #    the resubmitted task (`scontrol update ... Dependency=`), as scripts/slurm/README.md says;
 # 5. checks that the merged sweep.csv, sweep_summary.csv and sweep.json are byte-identical
 #    to a plain local `decouple sweep` of the same file;
-# 6. stops the daemons it started, by their pids (also on failure).
+# 6. stops the daemons it started, by their pids (also on failure): cancels leftover jobs,
+#    then munged, slurmctld, slurmd and any job step daemon (slurmstepd) of this cluster.
 #
 # Environment: KEEP=1 keeps the temporary folder; DECOUPLE=path uses that binary instead of
 # building target/release/decouple.
@@ -56,11 +57,21 @@ chmod 755 "$work"
 pids=()
 cleanup() {
   local rc=$?
+  # Jobs still queued or running (a failed test): cancel them while slurmctld is up.
+  scancel --full --user=root >/dev/null 2>&1 || true
+  for _ in $(seq 50); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.1; done
+  # Job step daemons (slurmstepd) detach from slurmd: find those of this cluster by their
+  # SLURM_CONF and stop them by pid, with the daemons this script started.
+  for pid in $(pgrep -x slurmstepd || true); do
+    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "SLURM_CONF=$work/slurm.conf"; then
+      pids+=("$pid")
+    fi
+  done
   for pid in "${pids[@]}"; do
     kill "$pid" 2>/dev/null || true
   done
   for pid in "${pids[@]}"; do
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
   if [ "${KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
