@@ -31,6 +31,64 @@ pub enum Error {
         /// What the valid range is.
         reason: &'static str,
     },
+    /// A value of a configuration file is invalid (the inner error names the key).
+    #[error("{path}: {source}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        source: Box<Error>,
+    },
+    /// A run would need more memory than the machine has available.
+    #[error(
+        "this run needs about {needed} of memory but only {available} is available (MemAvailable in /proc/meminfo); \
+         its sizes: {sizes}; make them smaller"
+    )]
+    TooLarge {
+        /// Estimated need (docs in `config::memory`).
+        needed: String,
+        /// What the machine has available.
+        available: String,
+        /// The keys that set the size, with their values.
+        sizes: String,
+    },
+    /// One simulation of a batch panicked (the others ran on).
+    #[error("run {label} seed {seed} panicked: {message}")]
+    Panicked {
+        /// The run: a sweep cell's label, or an experiment's name.
+        label: String,
+        /// Its seed.
+        seed: u64,
+        /// The panic's message.
+        message: String,
+    },
+    /// Another process holds the lock on an output folder.
+    #[error(
+        "output folder {dir} is in use by pid {pid} on host {host} (since {since}); if that process is gone, \
+         delete {lock} (on the same host a stale lock is removed automatically)"
+    )]
+    Locked {
+        /// The folder.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+        /// The holder's process id.
+        pid: u32,
+        /// The holder's host name.
+        host: String,
+        /// When it took the lock (seconds since the Unix epoch).
+        since: u64,
+    },
+    /// Merging shards that do not cover the whole sweep (without asking for a partial merge).
+    #[error("merge: {missing} of {total} runs are missing (pass --partial to merge what is there): {cells}")]
+    Incomplete {
+        /// Runs missing.
+        missing: usize,
+        /// Runs in the sweep.
+        total: usize,
+        /// The missing cells and seeds.
+        cells: String,
+    },
     /// Training produced a non-finite loss or weight.
     #[error("training diverged at step {step}: {what} is not finite (try a smaller train.lr)")]
     Diverged {

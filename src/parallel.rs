@@ -7,6 +7,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
+use crate::error::{Error, Result};
+
 /// The number of jobs to use when the user gives none: the available cores.
 pub fn default_jobs() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -45,6 +47,27 @@ pub fn map<T: Sync, R: Send>(
         .collect()
 }
 
+/// Run one simulation, turning a panic inside it into [`Error::Panicked`] naming the run
+/// (`label`, `seed`): in a batch on [`map`], the other simulations run on.
+pub fn caught<R>(label: impl FnOnce() -> String, seed: u64, f: impl FnOnce() -> Result<R>) -> Result<R> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|p| {
+        Err(Error::Panicked {
+            label: label(),
+            seed,
+            message: panic_message(p.as_ref()),
+        })
+    })
+}
+
+/// The text of a panic's payload.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(a panic without a message)".into())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -56,5 +79,16 @@ mod tests {
         let serial = map(&tasks, 1, f, |_| {});
         let par = map(&tasks, 4, f, |_| {});
         assert_eq!(serial, par);
+    }
+
+    #[test]
+    fn panic_messages() {
+        let p = std::panic::catch_unwind(|| panic!("boom {}", 3)).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "boom 3");
+        let p = std::panic::catch_unwind(|| panic!("plain")).unwrap_err();
+        assert_eq!(panic_message(p.as_ref()), "plain");
+        let r: Result<u8> = caught(|| "cell x".into(), 7, || panic!("inside"));
+        assert_eq!(r.unwrap_err().to_string(), "run cell x seed 7 panicked: inside");
+        assert_eq!(caught(|| "y".into(), 1, || Ok(3)).unwrap(), 3);
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use decouple::io;
 use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine};
 use decouple::report::figures;
+use decouple::report::peer as peer_report;
 use decouple::report::progress::{silent, ProgressEvent};
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
 use decouple::sim::rng::{stream, Purpose};
@@ -79,7 +80,9 @@ fn sharded_and_merged_equals_unsharded() {
     assert_eq!(rows, 8, "the shards are disjoint and cover every task");
     // Merge in a scrambled order: the result is in canonical order regardless.
     shard_dirs.reverse();
-    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged")).unwrap();
+    let merged = sweep::merge(&shard_dirs, &tmp.path().join("merged"), false)
+        .unwrap()
+        .dir;
     for f in ["sweep.csv", "sweep_summary.csv"] {
         assert_eq!(read(whole.dir.join(f)), read(merged.join(f)), "{f}");
     }
@@ -95,7 +98,7 @@ fn sharded_and_merged_equals_unsharded() {
         &silent,
     )
     .unwrap();
-    let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"))
+    let err = sweep::merge(&[merged.clone(), o.dir], &tmp.path().join("bad"), false)
         .unwrap_err()
         .to_string();
     assert!(err.contains("different sweep"), "{err}");
@@ -327,7 +330,8 @@ fn peer_nt_xent_gradient_matches_central_differences() {
     let w = gauss(m, d1, 0.5, 1);
     let v1 = gauss(d1, b, 1.0, 2);
     let v2 = gauss(d1, b, 1.0, 3);
-    let bias: Vec<f64> = (0..m).map(|i| 0.1 + 0.05 * i as f64).collect();
+    // Biases of both signs: a negative one (the peer's β > 0) has no dead zone.
+    let bias: Vec<f64> = (0..m).map(|i| -0.3 + 0.15 * i as f64).collect();
     let g = peer::nt_xent_loss_and_grad(&w, &bias, v1.as_ref(), v2.as_ref(), tau);
     let loss = |w: &Mat<f64>, bias: &[f64]| peer::nt_xent_loss_and_grad(w, bias, v1.as_ref(), v2.as_ref(), tau).loss;
     let h = 1e-6;
@@ -369,4 +373,78 @@ fn peer_files_parse_and_a_short_run_learns_something() {
     s.train.steps += 1;
     let err = peer::run(&s, &p).unwrap_err().to_string();
     assert!(err.contains("train.steps"), "{err}");
+}
+
+#[test]
+fn the_peers_exact_setting_parses_as_its_code_defines_it_and_runs() {
+    use decouple::config::CodeKind;
+    use decouple::report::peer::{exact_table, read_peer_code, run_peer_files, EXACT_FILES};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    for (arm, file) in EXACT_FILES {
+        let (s, p) = peer::from_file(&root.join(file)).unwrap();
+        assert_eq!(
+            (s.model.d, s.model.d1, s.network.m, s.model.exact_k),
+            (10, 50, 50, Some(2))
+        );
+        assert_eq!(s.model.code, CodeKind::Balanced);
+        approx::assert_relative_eq!(s.model.sigma_xi, 10f64.ln().sqrt() / 10.0, max_relative = 1e-15);
+        approx::assert_relative_eq!(s.network.sigma0, 1.0 / 500f64.sqrt(), max_relative = 1e-15);
+        assert_eq!(
+            (s.train.batch, s.train.lr, s.train.tau, s.train.weight_decay),
+            (128, 0.05, 0.05, 0.0)
+        );
+        assert!(p.drop_last && p.n_samples == 1000 && p.epochs == 300);
+        assert_eq!(
+            peer::steps_per_epoch(&s, &p),
+            7,
+            "drop_last: 1000 = 7 x 128 + 104 dropped"
+        );
+        approx::assert_relative_eq!(p.bias_init_uniform.unwrap(), 1.0 / 50f64.sqrt(), max_relative = 1e-15);
+        let kind = serde_json::to_value(s.augmentation.kind).unwrap();
+        assert_eq!(kind, arm);
+    }
+    // Two epochs of both arms (a temporary copy of each file with epochs = 2), and the table.
+    let tmp = tempfile::tempdir().unwrap();
+    let mut files = Vec::new();
+    for (_, file) in EXACT_FILES {
+        let text = std::fs::read_to_string(root.join(file))
+            .unwrap()
+            .replace("steps = 2100", "steps = 14")
+            .replace("epochs = 300", "epochs = 2");
+        let p = tmp.path().join(Path::new(file).file_name().unwrap());
+        std::fs::write(&p, text).unwrap();
+        files.push(p);
+    }
+    let arms = run_peer_files(&files, &[1, 2], 2).unwrap();
+    assert_eq!(arms.len(), 2);
+    for a in &arms {
+        assert_eq!(a.outs.len(), 2);
+        assert!(a
+            .outs
+            .iter()
+            .all(|o| o.epoch_loss.len() == 2 && o.epoch_loss[1].is_finite()));
+        // Biases start uniform in ±1/√50: after two epochs some are still of each sign.
+        assert!(a.outs[0].bias.iter().any(|&b| b < 0.0) && a.outs[0].bias.iter().any(|&b| b > 0.0));
+    }
+    let csv = tmp.path().join("peer_code.csv");
+    std::fs::write(
+        &csv,
+        "arm,seed,atom_best_cos_max,atom_best_cos_median,atom_best_cos_min,final_loss,wall_seconds,peer_commit,torch\n\
+         random_mask,1,0.9,0.8,0.7,3.1,200,abc1234,2.0\nrandom_mask,2,0.92,0.82,0.72,3.2,210,abc1234,2.0\n",
+    )
+    .unwrap();
+    let code = read_peer_code(&csv).unwrap().unwrap();
+    let named: Vec<(String, &peer_report::PeerArm)> = ["random_mask", "none"]
+        .map(String::from)
+        .into_iter()
+        .zip(&arms)
+        .collect();
+    let md = exact_table(&named, Some(&code));
+    assert!(md.contains("this crate (`"), "{md}");
+    assert!(md.contains("the peer's own code (commit abc1234, torch 2.0;"), "{md}");
+    assert!(md.contains("0.91 [") && md.contains("205.0 s"), "{md}");
+    assert!(read_peer_code(&tmp.path().join("absent.csv")).unwrap().is_none());
+    std::fs::write(&csv, "arm,seed\nnone,x\n").unwrap();
+    let err = read_peer_code(&csv).unwrap_err().to_string();
+    assert!(err.contains("peer_code.csv"), "{err}");
 }

@@ -67,6 +67,9 @@ impl Printer {
                 wall_seconds,
             } => eprintln!("  {label} seed {seed} done in {wall_seconds:.1} s"),
             ProgressEvent::RunFailed { label, seed, error } => eprintln!("  {label} seed {seed} failed: {error}"),
+            ProgressEvent::RecordCorrupt { path, reason } => {
+                eprintln!("  {}: {reason}; running it again", path.display())
+            }
         }
     }
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 
 use decouple::config::{Config, Settings};
+use decouple::report::peer;
 use decouple::sim::summary::Metric;
 use decouple::sim::train::executor::{self, RunOutput, Silent};
 use decouple::{io, parallel};
@@ -17,8 +18,12 @@ use super::progress::{self, TrainProgress};
 /// Arguments of `decouple run`.
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// The experiment file (TOML), e.g. experiments/theorem_aug.toml.
-    pub experiment: PathBuf,
+    /// The experiment file(s) (TOML), e.g. experiments/theorem_aug.toml. A file with a
+    /// `[peer]` table (experiments/peer/*.toml) is trained by the peer trainer, and the
+    /// files' table over seeds is printed (with the peer's own code's numbers when
+    /// `peer_code.csv` sits beside the first file).
+    #[arg(required = true)]
+    pub experiments: Vec<PathBuf>,
     /// Output folder; tables go to OUT/<experiment name>/ (OUT/<name>/seed_<s>/ with --seeds > 1).
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
@@ -36,9 +41,74 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+/// Does the file have a `[peer]` table?
+fn is_peer_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .is_some_and(|t| t.contains_key("peer"))
+}
+
 /// Run it.
 pub fn main(args: &RunArgs) -> Result<()> {
-    let path = &args.experiment;
+    let peer = args.experiments.iter().filter(|p| is_peer_file(p)).count();
+    if peer > 0 {
+        if peer < args.experiments.len() {
+            bail!("give either peer experiment files (with a [peer] table) or ordinary ones, not both");
+        }
+        return run_peer(args);
+    }
+    for path in &args.experiments {
+        run_file(args, path)?;
+    }
+    Ok(())
+}
+
+/// Peer experiment files over `--seeds` seeds: a summary.csv per seed and the table.
+fn run_peer(args: &RunArgs) -> Result<()> {
+    let first = args.seed.unwrap_or(1);
+    let seeds: Vec<u64> = (0..args.seeds)
+        .map(|k| {
+            first
+                .checked_add(k)
+                .with_context(|| format!("seed {first} + {k} overflows"))
+        })
+        .collect::<Result<_>>()?;
+    let jobs = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
+    let start = std::time::Instant::now();
+    let arms = peer::run_peer_files(&args.experiments, &seeds, jobs)?;
+    let mut named = Vec::new();
+    for a in &arms {
+        for o in &a.outs {
+            let dir = args
+                .out
+                .join(&o.settings.name)
+                .join(format!("seed_{}", o.settings.seed));
+            let mut rows = o.summary();
+            rows.push(Metric::WallSeconds, o.wall_seconds);
+            io::write_atomic(&dir.join("summary.csv"), &io::summary_bytes(&rows)?)?;
+        }
+        let arm = a.outs[0].settings.augmentation.kind;
+        named.push((serde_json::to_value(arm)?.as_str().unwrap_or("?").to_string(), a));
+    }
+    let code_csv = args.experiments[0]
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("peer_code.csv");
+    let code = peer::read_peer_code(&code_csv)?;
+    print!("{}", peer::exact_table(&named, code.as_deref()));
+    println!(
+        "{} runs ({} files x {} seeds), {jobs} jobs, {:.1} s wall -> {}/<name>/seed_<s>/summary.csv",
+        arms.len() * seeds.len(),
+        arms.len(),
+        seeds.len(),
+        start.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn run_file(args: &RunArgs, path: &Path) -> Result<()> {
     let mut cfg = Config::from_file(path)?;
     if let Some(s) = args.seed {
         cfg.seed = s;
@@ -79,7 +149,7 @@ fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()
     let results = parallel::map(
         all,
         jobs,
-        |s| executor::run(s, &mut Silent),
+        |s| parallel::caught(|| s.name.clone(), s.seed, || executor::run(s, &mut Silent)),
         |done| bar.set_position(done as u64),
     );
     bar.finish_and_clear();

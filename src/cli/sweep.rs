@@ -37,13 +37,26 @@ pub fn main(args: &SweepArgs) -> Result<()> {
     let pb = bar(tasks, args.quiet, &spec.name, "runs");
     let opts = SweepOptions { jobs, shard };
     // The bar counts finished simulations; the per-run lines stay off under the bar.
-    let on_event = |e: ProgressEvent<'_>| {
-        if let ProgressEvent::Advanced { done, .. } = e {
-            pb.set_position(done as u64);
+    let on_event = |e: ProgressEvent<'_>| match e {
+        ProgressEvent::Advanced { done, .. } => pb.set_position(done as u64),
+        ProgressEvent::RecordCorrupt { path, reason } => {
+            pb.suspend(|| eprintln!("{}: {reason}; running it again", path.display()))
         }
+        ProgressEvent::RunFailed { label, seed, error } => {
+            pb.suspend(|| eprintln!("{label} seed {seed} failed: {error}"))
+        }
+        _ => {}
     };
     let outcome = sweep::run_sweep(&spec, &args.out, &opts, &on_event)?;
     pb.finish_and_clear();
+    if let Some(h) = &outcome.replaced_lock {
+        eprintln!(
+            "removed the stale lock of pid {} on {} (that process is gone) from {}",
+            h.pid,
+            h.host,
+            outcome.dir.display()
+        );
+    }
     println!(
         "{}: {} runs ({} simulated, {} resumed){} -> {}",
         spec.name,

@@ -11,7 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod memory;
 mod sections;
+
+pub use memory::{available_bytes, estimate_bytes};
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,
@@ -138,10 +141,17 @@ impl Config {
     }
 
     /// Validate every value and resolve the defaults (docs/THEORY.md §4): each section
-    /// checks itself.
+    /// checks itself; then the run's estimated memory ([`estimate_bytes`]) is checked
+    /// against what this machine has available ([`available_bytes`]).
     pub fn check(&self) -> Result<Settings> {
+        self.check_with_memory(available_bytes())
+    }
+
+    /// [`Config::check`] against `available` bytes of memory (`None`: no memory check).
+    pub fn check_with_memory(&self, available: Option<f64>) -> Result<Settings> {
+        check_name(&self.name, "name")?;
         let model = self.model.check()?;
-        Ok(Settings {
+        let settings = Settings {
             name: self.name.clone(),
             seed: self.seed,
             augmentation: self.augmentation.check(model.sigma_xi)?,
@@ -150,6 +160,20 @@ impl Config {
             metrics: self.metrics.check()?,
             probe: self.probe.check()?,
             model,
+        };
+        memory::ensure_fits(&settings, available)?;
+        Ok(settings)
+    }
+
+    /// Read, parse and check a file; every error names the file (and the key, where
+    /// there is one).
+    pub fn load(path: &Path) -> Result<Settings> {
+        Self::from_file(path)?.check().map_err(|e| match e {
+            Error::InvalidParam { .. } | Error::TooLarge { .. } => Error::InFile {
+                path: path.to_path_buf(),
+                source: Box::new(e),
+            },
+            other => other,
         })
     }
 }
@@ -160,6 +184,19 @@ pub fn read_text(path: &Path) -> Result<String> {
         path: path.to_path_buf(),
         source,
     })
+}
+
+/// An experiment's or a sweep's name is the name of its output folder: one plain path
+/// component.
+pub fn check_name(name: &str, key: &'static str) -> Result<()> {
+    let plain =
+        !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\', '\0']) && !name.starts_with('.');
+    ensure(
+        plain,
+        key,
+        format!("{name:?}"),
+        "must be a folder name: not empty, not starting with '.', no '/', '\\' or NUL",
+    )
 }
 
 pub(crate) fn ensure(ok: bool, key: &'static str, value: impl std::fmt::Display, reason: &'static str) -> Result<()> {
@@ -241,6 +278,8 @@ tau = 0.1
                 "augmentation.keep_prob",
             ),
             ("d = 8", "d = 8\nexact_k = 9", "model.exact_k"),
+            ("name = \"t\"", "name = \"../t\"", "name"),
+            ("name = \"t\"", "name = \"\"", "name"),
         ];
         for (from, to, key) in cases {
             let text = SMALL.replace(from, to);

@@ -32,7 +32,8 @@ pub struct ModelConfig {
     /// Dictionary kind; default `gaussian_qr`.
     #[serde(default)]
     pub dictionary: DictionaryKind,
-    /// Values of the nonzero z_j: `sign` (±1, the paper's) or `gaussian` (N(0,1)).
+    /// Values of the nonzero z_j: `sign` (±1, the paper's), `gaussian` (N(0,1)) or
+    /// `balanced` (half −1, half +1).
     #[serde(default)]
     pub code: CodeKind,
     /// If set, every z has exactly this many nonzeros (uniform support) instead of
@@ -49,6 +50,9 @@ pub enum CodeKind {
     Sign,
     /// Standard normal (an ablation: a data model other than ±1 sparse coding).
     Gaussian,
+    /// ±1 with exactly ⌈k/2⌉ of the k nonzeros −1, at random places among them: with
+    /// `exact_k = 2`, one +1 and one −1 (the peer simulation's z, docs/THEORY.md §4.6).
+    Balanced,
 }
 
 /// The two-layer network of symmetric-threshold neurons (docs/THEORY.md §1.2).

@@ -5,6 +5,7 @@
 //! names a run by its settings ([`hash`]).
 
 pub mod hash;
+pub mod lock;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,5 +1,10 @@
-//! The peer simulation's variant (Pokle et al., AISTATS 2022): SimCLR's NT-Xent with a
-//! trained bias, both arms, next to the numbers the peer published.
+//! The peer simulation (Pokle et al., AISTATS 2022): its exact setting
+//! (`experiments/peer/exact_*.toml`) over five seeds beside the peer's own code run at the
+//! same setting (`experiments/peer/peer_code.csv`, written by `scripts/peer/run_peer.py`),
+//! and this crate's earlier variant (SimCLR's NT-Xent with a trained bias, our choices of
+//! k, noise and init). Every number is labelled by where it comes from.
+
+use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::error::Result;
@@ -11,8 +16,171 @@ use crate::sim::summary::Metric;
 use crate::sim::train::peer::{self, PeerOutput, PeerParams};
 use crate::stats::mean_ci95;
 
-/// The peer simulation's published per-atom numbers (max, median, min over atoms).
-pub const PEER_PUBLISHED: [(&str, [f64; 3]); 2] = [("random_mask", [0.94, 0.90, 0.89]), ("none", [0.44, 0.29, 0.23])];
+/// Per-atom numbers (max, median, min over atoms) from a re-run of the peer's code with
+/// batch norm, recorded by an earlier session of this project: not from the peer's paper.
+pub const PEER_RERUN_BN: [(&str, [f64; 3]); 2] = [("random_mask", [0.94, 0.90, 0.89]), ("none", [0.44, 0.29, 0.23])];
+
+/// The seeds of the peer's exact setting (the peer's own code uses seeds 1..=5).
+pub const EXACT_SEEDS: [u64; 5] = [1, 2, 3, 4, 5];
+
+/// The exact setting's files under the experiments folder, by arm.
+pub const EXACT_FILES: [(&str, &str); 2] = [
+    ("random_mask", "peer/exact_random_mask.toml"),
+    ("none", "peer/exact_none.toml"),
+];
+
+/// The peer's own code's numbers at the exact setting, under the experiments folder.
+pub const PEER_CODE_CSV: &str = "peer/peer_code.csv";
+
+/// The runs of one peer experiment file over seeds.
+#[derive(Debug, Clone)]
+pub struct PeerArm {
+    /// The file.
+    pub file: PathBuf,
+    /// One output per seed, in seed order.
+    pub outs: Vec<PeerOutput>,
+}
+
+/// Run peer experiment files (each with a `[peer]` table) under `seeds`, `jobs`
+/// simulations side by side (files outer, seeds inner); every run is deterministic in its
+/// file and seed.
+pub fn run_peer_files(files: &[PathBuf], seeds: &[u64], jobs: usize) -> Result<Vec<PeerArm>> {
+    let mut tasks = Vec::new();
+    for f in files {
+        let (s, p) = peer::from_file(f)?;
+        for &seed in seeds {
+            let mut s2 = s.clone();
+            s2.seed = seed;
+            tasks.push((f.clone(), s2, p.clone()));
+        }
+    }
+    let results = parallel::map(
+        &tasks,
+        jobs,
+        |(_, s, p)| parallel::caught(|| s.name.clone(), s.seed, || peer::run(s, p)),
+        |_| {},
+    );
+    let mut arms: Vec<PeerArm> = Vec::new();
+    for ((f, _, _), r) in tasks.iter().zip(results) {
+        let out = r?;
+        match arms.last_mut() {
+            Some(a) if &a.file == f => a.outs.push(out),
+            _ => arms.push(PeerArm {
+                file: f.clone(),
+                outs: vec![out],
+            }),
+        }
+    }
+    Ok(arms)
+}
+
+/// A number with `digits` decimals, or in scientific notation below 0.01 (a loss near 0).
+fn num(v: f64, digits: usize) -> String {
+    if v != 0.0 && v.abs() < 0.01 {
+        format!("{v:.1e}")
+    } else {
+        format!("{v:.digits$}")
+    }
+}
+
+/// `mean [lo, hi]` of a 95% t-interval over seeds (the mean alone for one seed).
+fn interval(values: &[f64], digits: usize) -> String {
+    let (n, mean, lo, hi) = mean_ci95(values);
+    if n < 2 {
+        num(mean, digits)
+    } else {
+        format!("{} [{}, {}]", num(mean, digits), num(lo, digits), num(hi, digits))
+    }
+}
+
+/// One row of the exact-setting table: per-atom max / median / min, final loss, run time.
+fn exact_row(source: &str, arm: &str, cols: &[Vec<f64>; 5]) -> String {
+    format!(
+        "| {source} | {arm} | {} | {} / {} / {} | {} | {:.1} s |\n",
+        cols[0].len(),
+        interval(&cols[0], 2),
+        interval(&cols[1], 2),
+        interval(&cols[2], 2),
+        interval(&cols[3], 3),
+        crate::stats::summaries::mean(&cols[4]),
+    )
+}
+
+/// One arm of the peer's own code: the arm, its five columns over seeds (per-atom max,
+/// median, min, final loss, wall seconds) and where the numbers come from (commit, torch).
+pub type PeerCodeArm = (String, [Vec<f64>; 5], String);
+
+/// The peer's own code's rows from `peer_code.csv` (arm, seed, atom_best_cos_max,
+/// atom_best_cos_median, atom_best_cos_min, final_loss, wall_seconds, peer_commit, torch):
+/// per arm the five columns and the commit and torch version; `None` if the file is absent.
+pub fn read_peer_code(path: &Path) -> Result<Option<Vec<PeerCodeArm>>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let bad = |m: String| crate::error::Error::ConfigParse {
+        path: path.to_path_buf(),
+        message: m,
+    };
+    let mut r = csv::Reader::from_path(path).map_err(|e| bad(e.to_string()))?;
+    let mut arms: Vec<PeerCodeArm> = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| bad(e.to_string()))?;
+        if rec.len() < 9 {
+            return Err(bad(format!(
+                "line {}: 9 columns expected",
+                rec.position().map_or(0, |p| p.line())
+            )));
+        }
+        let num = |k: usize| rec[k].parse::<f64>().map_err(|e| bad(format!("`{}`: {e}", &rec[k])));
+        let vals = [num(2)?, num(3)?, num(4)?, num(5)?, num(6)?];
+        let label = format!("commit {}, torch {}", &rec[7], &rec[8]);
+        let k = match arms.iter().position(|(a, _, _)| a == &rec[0]) {
+            Some(k) => k,
+            None => {
+                arms.push((rec[0].to_string(), Default::default(), label));
+                arms.len() - 1
+            }
+        };
+        for (col, v) in arms[k].1.iter_mut().zip(vals) {
+            col.push(v);
+        }
+    }
+    Ok(Some(arms))
+}
+
+/// The columns of [`exact_row`] from this crate's runs.
+fn crate_columns(outs: &[PeerOutput]) -> [Vec<f64>; 5] {
+    let col = |k: Metric| outs.iter().map(|o| o.summary().get(k)).collect::<Vec<_>>();
+    [
+        col(Metric::AtomBestCosMax),
+        col(Metric::AtomBestCosMedian),
+        col(Metric::AtomBestCosMin),
+        col(Metric::FinalLoss),
+        outs.iter().map(|o| o.wall_seconds).collect(),
+    ]
+}
+
+/// The exact-setting table: per arm, this crate's runs and (if given) the peer's own code.
+pub fn exact_table(arms: &[(String, &PeerArm)], peer_code: Option<&[PeerCodeArm]>) -> String {
+    let mut md = String::from(
+        "| source | arm | seeds | best \\|cos\\| per atom: max / median / min, mean [95% CI] | final loss, mean [95% CI] | run time per seed |\n|---|---|---|---|---|---|\n",
+    );
+    for (arm, a) in arms {
+        md.push_str(&exact_row(
+            &format!("this crate (`{}`)", a.file.display()),
+            arm,
+            &crate_columns(&a.outs),
+        ));
+        if let Some((_, cols, label)) = peer_code.and_then(|p| p.iter().find(|(x, _, _)| x == arm)) {
+            md.push_str(&exact_row(
+                &format!("the peer's own code ({label}; `{PEER_CODE_CSV}`)"),
+                arm,
+                cols,
+            ));
+        }
+    }
+    md
+}
 
 /// One peer run: its arm, settings and peer parameters.
 type PeerTask = (&'static str, Settings, PeerParams);
@@ -33,13 +201,13 @@ fn peer_tasks(ctx: &Ctx<'_>) -> Result<Vec<PeerTask>> {
 }
 
 /// `peer.csv` (arm, seed, metric, value) and the Markdown table: per arm, the means over
-/// seeds next to the peer's published numbers.
+/// seeds next to the numbers of a re-run of the peer's code with batch norm.
 fn peer_tables(tasks: &[PeerTask], outs: &[PeerOutput]) -> (String, String) {
     let mut csv = String::from("arm,seed,metric,value\n");
     let mut md = String::from(
-        "| arm | seeds | best \\|cos\\| per atom: max / median / min (this crate) | peer's published max / median / min | median alignment | atoms covered | mean bias | final loss |\n|---|---|---|---|---|---|---|---|\n",
+        "| arm | seeds | best \\|cos\\| per atom: max / median / min (this crate's variant) | a re-run of the peer's code with batch norm (earlier session, not the paper) | median alignment | atoms covered | mean bias | final loss |\n|---|---|---|---|---|---|---|---|\n",
     );
-    for (arm, published) in PEER_PUBLISHED {
+    for (arm, published) in PEER_RERUN_BN {
         let group: Vec<_> = tasks
             .iter()
             .zip(outs)
@@ -71,15 +239,32 @@ fn peer_tables(tasks: &[PeerTask], outs: &[PeerOutput]) -> (String, String) {
     (csv, md)
 }
 
-/// The peer simulation's variant (SimCLR NT-Xent, trained bias), both arms with the
-/// report's seeds; its table next to the peer's published numbers.
+/// `peer_exact.csv`: arm, seed, metric, value of the exact setting's runs.
+fn exact_csv(arms: &[(String, &PeerArm)]) -> String {
+    let mut csv = String::from("arm,seed,metric,value\n");
+    for (arm, a) in arms {
+        for o in &a.outs {
+            let mut rows = o.summary();
+            rows.push(Metric::WallSeconds, o.wall_seconds);
+            for (k, v) in rows.rows() {
+                csv.push_str(&format!("{arm},{},{k},{v}\n", o.settings.seed));
+            }
+        }
+    }
+    csv
+}
+
+/// The peer's exact setting (five seeds) beside the peer's own code, then this crate's
+/// variant (the report's seeds) beside a re-run of the peer's code with batch norm.
 pub(super) fn peer_section(ctx: &Ctx<'_>) -> Result<Section> {
     let tasks = peer_tasks(ctx)?;
     (ctx.progress)(ProgressEvent::SectionStarted {
         section: SectionKind::Peer,
         name: "peer",
-        runs: tasks.len(),
+        runs: tasks.len() + EXACT_FILES.len() * EXACT_SEEDS.len(),
     });
+    let exact_files: Vec<PathBuf> = EXACT_FILES.iter().map(|(_, f)| ctx.experiments.join(f)).collect();
+    let exact = run_peer_files(&exact_files, &EXACT_SEEDS, ctx.jobs)?;
     let results = parallel::map(&tasks, ctx.jobs, |(_, s, p)| peer::run(s, p), |_| {});
     let mut outs = Vec::new();
     for r in results {
@@ -88,6 +273,10 @@ pub(super) fn peer_section(ctx: &Ctx<'_>) -> Result<Section> {
     (ctx.progress)(ProgressEvent::SectionFinished {
         section: SectionKind::Peer,
     });
+    let arms: Vec<(String, &PeerArm)> = EXACT_FILES.iter().map(|(a, _)| a.to_string()).zip(&exact).collect();
+    let peer_code = read_peer_code(&ctx.experiments.join(PEER_CODE_CSV))?;
+    let exact_md = exact_table(&arms, peer_code.as_deref());
+    write_atomic(&ctx.out.join("peer_exact.csv"), exact_csv(&arms).as_bytes())?;
     let (csv, md) = peer_tables(&tasks, &outs);
     write_atomic(&ctx.out.join("peer.csv"), csv.as_bytes())?;
     let rm = &outs[0].features.summary;
@@ -103,9 +292,41 @@ pub(super) fn peer_section(ctx: &Ctx<'_>) -> Result<Section> {
         }
     );
     Ok(Section {
-        title: "The peer simulation's variant (SimCLR NT-Xent, trained bias)".into(),
-        markdown: peer_markdown(ctx, &tasks[0], &md, &sentence),
+        title: "The peer simulation (Pokle et al.): its exact setting, its own code, and this crate's variant".into(),
+        markdown: format!(
+            "{}\n### This crate's earlier variant\n\n{}",
+            exact_markdown(ctx, &exact_md, peer_code.is_some()),
+            peer_markdown(ctx, &tasks[0], &md, &sentence)
+        ),
     })
+}
+
+/// The text around the exact setting's table.
+fn exact_markdown(ctx: &Ctx<'_>, md: &str, have_peer_code: bool) -> String {
+    format!(
+        "The peer's exact setting, as its public repository (ashwinipokle/contrastive_landscape) defines it \
+         (`experiments/peer/exact_random_mask.toml`, `experiments/peer/exact_none.toml`, whose comments say which \
+         part of the peer's code each key reproduces): d1 = 50, d = 10, m = 50, a fixed set of n = 1000 samples, z \
+         with exactly one +1 and one −1, noise σ = √(ln d)/d per coordinate, neurons \
+         relu(⟨w,x⟩ + β) − relu(−⟨w,x⟩ + β) with β trained by SGD from PyTorch's default init, no batch norm, \
+         W ~ N(0, 1/(d1·d)), NT-Xent (τ = 0.05, 2B − 2 negatives), plain SGD (lr 0.05), batches of 128 with \
+         drop_last, 300 epochs; RandomMask views 2Dx / 2(I − D)x against identical views. Seeds {seeds:?}; \
+         intervals are 95% Student-t intervals over seeds; run times are single-threaded wall times. \
+         Chance level of the loss: ln(2B − 1) = {chance:.3}.{code}\n\n{md}\nTable: `peer_exact.csv`. \
+         Regenerate: `{cmd}`, or only this table: `decouple run experiments/peer/exact_random_mask.toml \
+         experiments/peer/exact_none.toml --seeds 5`.\n",
+        seeds = EXACT_SEEDS,
+        chance = (2.0f64 * 128.0 - 1.0).ln(),
+        code = if have_peer_code {
+            " The peer's own code was run at the same setting and seeds (PyTorch on CPU) by \
+             `scripts/peer/run_peer.py`, which imports the peer's modules from a checkout; its numbers are read from \
+             `experiments/peer/peer_code.csv`, not recomputed by this report (its run times are as recorded there, \
+             on a machine whose load this report does not control)."
+        } else {
+            " (`experiments/peer/peer_code.csv`, the peer's own code's numbers, is absent: run `scripts/peer/run_peer.py`.)"
+        },
+        cmd = ctx.command(),
+    )
 }
 
 /// The peer section's text around its table.
@@ -113,7 +334,8 @@ fn peer_markdown(ctx: &Ctx<'_>, first: &PeerTask, md: &str, sentence: &str) -> S
     let (s, p) = (&first.1, &first.2);
     let seeds = ctx.seeds();
     format!(
-        "The peer simulation's variant (Pokle et al., AISTATS 2022), trained by `src/peer.rs`: exactly \
+        "This crate's earlier variant of the peer simulation (Pokle et al., AISTATS 2022), trained by \
+         `src/sim/train/peer.rs`: exactly \
          k = {k} nonzeros per z, a bias trained by SGD (initialised at {bi}), SimCLR's symmetric NT-Xent on \
          cosine similarity (τ = {tau}) with the gradient through both views, no StopGrad, no weight decay; \
          d1 = {d1}, d = {d}, m = {m}, a fixed dataset of n = {n} samples, batch {b}, lr {lr}, {ep} epochs of \

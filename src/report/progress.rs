@@ -2,6 +2,8 @@
 //! sections), reported to an observer instead of printed: the library never prints, the
 //! binary decides what to show.
 
+use std::path::Path;
+
 use crate::error::Error;
 
 /// The sections of the report that run simulations, in the order they run.
@@ -49,6 +51,14 @@ pub enum ProgressEvent<'a> {
         seed: u64,
         /// Its wall time.
         wall_seconds: f64,
+    },
+    /// A run's record on disk is corrupt or truncated: it is ignored and the run is
+    /// simulated again.
+    RecordCorrupt {
+        /// The record file.
+        path: &'a Path,
+        /// What is wrong with it.
+        reason: &'a str,
     },
     /// One run failed (the error is also returned by the operation).
     RunFailed {

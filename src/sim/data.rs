@@ -220,7 +220,9 @@ impl SparseCoding {
             None => self.bernoulli_support(rng, &mut z.index),
             Some(k) => self.exact_support(rng, k, &mut z.index),
         }
-        for _ in first..z.index.len() {
+        let k = z.index.len() - first;
+        let mut negatives = k.div_ceil(2);
+        for i in 0..k {
             let v = match self.code {
                 CodeKind::Sign => {
                     if rng.random::<bool>() {
@@ -230,6 +232,17 @@ impl SparseCoding {
                     }
                 }
                 CodeKind::Gaussian => StandardNormal.sample(rng),
+                CodeKind::Balanced => {
+                    // ⌈k/2⌉ of the k nonzeros are −1, at uniformly random places among them:
+                    // each is −1 with probability (negatives left) / (places left).
+                    let left = k - i;
+                    if rng.random_range(0..left) < negatives {
+                        negatives -= 1;
+                        -1.0
+                    } else {
+                        1.0
+                    }
+                }
             };
             z.value.push(v);
         }
@@ -356,6 +369,27 @@ mod tests {
         let model = SparseCoding::new(dict, 1.0, 0.1);
         let b = model.sample(5, &mut rng::stream(4, Purpose::Data));
         assert_eq!(b.z.index.len(), 20);
+    }
+
+    #[test]
+    fn balanced_codes_have_one_minus_one_and_one_plus_one_anywhere() {
+        let mut model = SparseCoding::new(
+            Dictionary::gaussian_qr(20, 10, &mut rng::stream(3, Purpose::Dictionary)),
+            0.2,
+            0.1,
+        );
+        model.exact_k = Some(2);
+        model.code = CodeKind::Balanced;
+        let b = model.sample(4000, &mut rng::stream(3, Purpose::Data));
+        let mut first_negative = 0;
+        for s in 0..4000 {
+            let v: Vec<(usize, f64)> = b.z.sample(s).collect();
+            assert_eq!(v.len(), 2);
+            assert_eq!(v.iter().map(|(_, x)| x).sum::<f64>(), 0.0, "{v:?}");
+            first_negative += usize::from(v[0].1 < 0.0);
+        }
+        // The −1 is at the smaller index about half the time (not always).
+        assert!((1800..2200).contains(&first_negative), "{first_negative}");
     }
 
     #[test]

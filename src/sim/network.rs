@@ -29,6 +29,19 @@ pub fn soft_threshold(u: f64, b: f64) -> f64 {
     u - u.max(-b).min(b)
 }
 
+/// relu(u − b) − relu(−u − b) for a bias of either sign: the soft threshold for b ≥ 0
+/// (the same bits as [`soft_threshold`]); for b < 0 no dead zone but a slope 2 on
+/// |u| < −b. The peer variant's neuron, whose trained bias may turn negative (the peer
+/// writes it relu(⟨w,x⟩ + β) − relu(−⟨w,x⟩ + β) with β = −b; docs/THEORY.md §4.6).
+#[inline]
+pub fn two_relu(u: f64, b: f64) -> f64 {
+    if b >= 0.0 {
+        soft_threshold(u, b)
+    } else {
+        (u - b).max(0.0) - (-u - b).max(0.0)
+    }
+}
+
 impl Network {
     /// w_i ~ N(0, σ0² I), filled column by column (coordinate k of every neuron, then k+1).
     pub fn init<R: Rng>(m: usize, d1: usize, sigma0: f64, rng: &mut R) -> Self {
@@ -140,11 +153,20 @@ impl Network {
     }
 
     /// f(X) (m×n) with biases `b`, allocating (for evaluation, not the training loop).
+    /// A negative bias (the peer variant's) acts by [`two_relu`].
     pub fn features(&self, x: MatRef<'_, f64>, b: &[f64]) -> Mat<f64> {
         let mut u = Mat::<f64>::zeros(self.m(), x.ncols());
         self.preactivations_into(x, u.as_mut());
         let mut f = Mat::<f64>::zeros(self.m(), x.ncols());
-        Self::activate_into(&u, b, &mut f);
+        if b.iter().all(|&bv| bv >= 0.0) {
+            Self::activate_into(&u, b, &mut f);
+        } else {
+            for s in 0..u.ncols() {
+                for ((fv, &uv), &bv) in f.col_as_slice_mut(s).iter_mut().zip(u.col_as_slice(s)).zip(b) {
+                    *fv = two_relu(uv, bv);
+                }
+            }
+        }
         f
     }
 }
@@ -160,8 +182,14 @@ mod tests {
             for &b in &[0.0, 0.5, 1.0] {
                 let want = relu(u - b) - relu(-u - b);
                 assert_eq!(soft_threshold(u, b), want);
+                assert_eq!(two_relu(u, b).to_bits(), soft_threshold(u, b).to_bits());
+            }
+            for &b in &[-0.5, -1.0] {
+                assert_eq!(two_relu(u, b), relu(u - b) - relu(-u - b), "u {u} b {b}");
             }
         }
+        // No dead zone for b < 0: slope 2 around 0.
+        assert_eq!(two_relu(0.25, -0.5), 0.5);
     }
 
     #[test]

@@ -65,9 +65,11 @@ mod tables;
 
 use std::path::PathBuf;
 
+use crate::io::lock::LockHolder;
+
 pub use self::exec::{run_metrics, run_or_resume, run_sweep, steps_to_align, RunRecord, ALIGN_THRESHOLD};
 pub use self::expr::Expr;
-pub use self::merge::merge;
+pub use self::merge::{merge, Merged};
 pub use self::shard::Shard;
 pub use self::spec::{value_text, Cell, SweepSpec, Task};
 pub use self::tables::{SweepMeta, SweepTable};
@@ -92,4 +94,8 @@ pub struct SweepOutcome {
     pub skipped: usize,
     /// Rows written to `sweep.csv`.
     pub rows: usize,
+    /// Run records found corrupt or truncated (reported to the observer, then recomputed).
+    pub corrupt: usize,
+    /// The stale lock (of a dead process on this host) removed to take the folder's lock.
+    pub replaced_lock: Option<LockHolder>,
 }

@@ -9,6 +9,9 @@ use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
 use crate::io::hash::settings_hash;
 
+/// The most (cell, seed) runs one sweep file may define.
+pub const MAX_RUNS: usize = 100_000;
+
 /// A parsed sweep file.
 #[derive(Debug, Clone)]
 pub struct SweepSpec {
@@ -121,14 +124,9 @@ fn parse_base(v: Option<&toml::Value>, origin: &Path, err: ErrFn<'_>) -> Result<
         Some(toml::Value::Table(t)) => Ok(t.clone()),
         Some(toml::Value::String(file)) => {
             let p = origin.parent().unwrap_or(Path::new(".")).join(file);
-            let t = std::fs::read_to_string(&p).map_err(|source| Error::ConfigRead {
-                path: p.clone(),
-                source,
-            })?;
-            toml::from_str(&t).map_err(|e| Error::ConfigParse {
-                path: p.clone(),
-                message: e.to_string(),
-            })
+            let t = std::fs::read_to_string(&p)
+                .map_err(|e| err(format!("`base` = {file:?}: cannot read {}: {e}", p.display())))?;
+            toml::from_str(&t).map_err(|e| err(format!("`base` = {file:?}: invalid file {}: {e}", p.display())))
         }
         _ => Err(err(
             "`base` is required: a path to an experiment file or a [base] table".into(),
@@ -195,6 +193,7 @@ impl SweepSpec {
             .and_then(|v| v.as_str())
             .ok_or_else(|| err("`name` (a string) is required".into()))?
             .to_string();
+        crate::config::check_name(&name, "name").map_err(|e| err(e.to_string()))?;
         let spec = Self {
             name,
             seeds: parse_seeds(top.get("seeds"), &err)?,
@@ -204,6 +203,17 @@ impl SweepSpec {
             origin: origin.to_path_buf(),
         };
         spec.validate_keys()?;
+        let runs = spec
+            .axes
+            .iter()
+            .try_fold(spec.seeds, |n, (_, v)| n.checked_mul(v.len()))
+            .filter(|&n| n <= MAX_RUNS);
+        if runs.is_none() {
+            return Err(err(format!(
+                "`seeds` = {} times the axes' values make more than {MAX_RUNS} runs; split the sweep",
+                spec.seeds
+            )));
+        }
         Ok(spec)
     }
 
@@ -271,7 +281,8 @@ impl SweepSpec {
         let ctx = |m: String| self.err(format!("cell {}: {m}", cell.label()));
         let mut t = self.base.clone();
         t.insert("name".into(), toml::Value::String(self.name.clone()));
-        t.insert("seed".into(), toml::Value::Integer(seed as i64));
+        let seed = i64::try_from(seed).map_err(|_| ctx(format!("`seed` {seed} is above {}", i64::MAX)))?;
+        t.insert("seed".into(), toml::Value::Integer(seed));
         for (k, v) in &cell.values {
             set_path(&mut t, k, v.clone()).map_err(ctx)?;
         }

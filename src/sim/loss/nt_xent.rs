@@ -8,7 +8,7 @@
 use faer::{Accum, Mat, MatRef};
 
 use crate::sim::linalg::gemm;
-use crate::sim::network::soft_threshold;
+use crate::sim::network::two_relu;
 
 /// Loss and gradients of one batch.
 #[derive(Debug, Clone)]
@@ -45,7 +45,7 @@ fn forward(w: &Mat<f64>, bias: &[f64], v1: MatRef<'_, f64>, v2: MatRef<'_, f64>)
     for k in 0..n2 {
         let mut ss = 0.0;
         for i in 0..m {
-            let f = soft_threshold(u[(i, k)], bias[i]);
+            let f = two_relu(u[(i, k)], bias[i]);
             z[(i, k)] = f;
             ss += f * f;
         }
@@ -111,7 +111,9 @@ pub fn nt_xent_loss_and_grad(
     // dZ = Z (G + Gᵀ).
     let mut dz = Mat::<f64>::zeros(m, n2);
     gemm(dz.as_mut(), Accum::Replace, z.as_ref(), gs.as_ref(), 1.0);
-    // Through the normalisation and the threshold: dU = dF ∘ 1[|u| > b], db = −Σ dF sign(u) 1[..].
+    // Through the normalisation and f = relu(u − b) − relu(−u − b) (either sign of b):
+    // ∂f/∂u = 1[u > b] + 1[−u > b], ∂f/∂b = −1[u > b] + 1[−u > b]; for b ≥ 0 at most one
+    // holds, so dU = dF ∘ 1[|u| > b] and db = −Σ dF sign(u) 1[|u| > b].
     let mut du = Mat::<f64>::zeros(m, n2);
     let mut db = vec![0.0; m];
     for k in 0..n2 {
@@ -122,10 +124,20 @@ pub fn nt_xent_loss_and_grad(
         };
         for i in 0..m {
             let df = (dz[(i, k)] - z[(i, k)] * proj) / r[k];
-            let uk = u[(i, k)];
-            if uk.abs() > bias[i] {
-                du[(i, k)] = df;
-                db[i] -= df * uk.signum();
+            let (uk, bk) = (u[(i, k)], bias[i]);
+            if bk >= 0.0 {
+                if uk.abs() > bk {
+                    du[(i, k)] = df;
+                    db[i] -= df * uk.signum();
+                }
+            } else {
+                let (up, down) = (uk > bk, -uk > bk);
+                du[(i, k)] = if up && down { 2.0 * df } else { df };
+                if up && !down {
+                    db[i] -= df;
+                } else if down && !up {
+                    db[i] += df;
+                }
             }
         }
     }

@@ -43,9 +43,17 @@ pub struct PeerParams {
     pub n_samples: usize,
     /// Passes over it.
     pub epochs: usize,
-    /// Initial value of every bias.
+    /// Initial value of every bias (when `bias_init_uniform` is not set).
     #[serde(default)]
     pub bias_init: f64,
+    /// If set, every bias starts uniform in [−h, h] with this h, drawn from the Init
+    /// stream after W (PyTorch's default for a linear layer's bias is h = 1/√d1).
+    #[serde(default)]
+    pub bias_init_uniform: Option<f64>,
+    /// Drop the last mini-batch of an epoch when it is smaller than `train.batch`
+    /// (PyTorch's `DataLoader(drop_last=True)`): ⌊n_samples / batch⌋ steps an epoch.
+    #[serde(default)]
+    pub drop_last: bool,
 }
 
 /// Read a peer experiment file: the settings and the `[peer]` parameters.
@@ -71,7 +79,11 @@ pub fn from_file(path: &Path) -> Result<(Settings, PeerParams)> {
 
 /// Steps of one epoch.
 pub fn steps_per_epoch(s: &Settings, p: &PeerParams) -> usize {
-    p.n_samples.div_ceil(s.train.batch)
+    if p.drop_last {
+        p.n_samples / s.train.batch
+    } else {
+        p.n_samples.div_ceil(s.train.batch)
+    }
 }
 
 fn check(s: &Settings, p: &PeerParams) -> Result<()> {
@@ -86,12 +98,17 @@ fn check(s: &Settings, p: &PeerParams) -> Result<()> {
     if p.epochs == 0 {
         return bad("peer.epochs", "0".into(), "must be at least 1");
     }
-    if s.train.steps != p.epochs * steps_per_epoch(s, p) {
+    if s.train.steps != p.epochs.saturating_mul(steps_per_epoch(s, p)) {
         return bad(
             "train.steps",
             s.train.steps.to_string(),
-            "must equal peer.epochs * ceil(peer.n_samples / train.batch)",
+            "must equal peer.epochs * ceil(peer.n_samples / train.batch) (floor with peer.drop_last)",
         );
+    }
+    if let Some(h) = p.bias_init_uniform {
+        if !(h >= 0.0 && h.is_finite()) {
+            return bad("peer.bias_init_uniform", h.to_string(), "must be a finite number ≥ 0");
+        }
     }
     Ok(())
 }
@@ -146,6 +163,8 @@ struct PeerSolver<'a> {
     order: Vec<usize>,
     /// Index of the next mini-batch within the epoch.
     next: usize,
+    /// Mini-batches per epoch.
+    per_epoch: usize,
 }
 
 impl PeerSolver<'_> {
@@ -180,7 +199,11 @@ impl Solver for PeerSolver<'_> {
         }
         let start = self.next * batch;
         let end = (start + batch).min(self.order.len());
-        self.next = if end == self.order.len() { 0 } else { self.next + 1 };
+        self.next = if self.next + 1 == self.per_epoch {
+            0
+        } else {
+            self.next + 1
+        };
         let (v1, v2) = self.views(start..end);
         let g = nt_xent_loss_and_grad(&self.net.w, &self.bias, v1.as_ref(), v2.as_ref(), self.s.train.tau);
         if !g.loss.is_finite() {
@@ -202,19 +225,27 @@ pub fn run(s: &Settings, p: &PeerParams) -> Result<PeerOutput> {
     check(s, p)?;
     let start = Instant::now();
     let model = SparseCoding::for_settings(s);
-    let net = Network::for_settings(s);
+    // W first, then (if uniform) the biases, from the Init stream: W is that of
+    // `Network::for_settings`.
+    let mut init_rng = rng::stream(s.seed, Purpose::Init);
+    let net = Network::init(s.network.m, s.model.d1, s.network.sigma0, &mut init_rng);
+    let bias = match p.bias_init_uniform {
+        Some(h) if h > 0.0 => (0..s.network.m).map(|_| init_rng.random_range(-h..=h)).collect(),
+        _ => vec![p.bias_init; s.network.m],
+    };
     let mut data_rng = rng::stream(s.seed, Purpose::Data);
     let data = model.sample(p.n_samples, &mut data_rng);
     let mut solver = PeerSolver {
         s,
         net,
-        bias: vec![p.bias_init; s.network.m],
+        bias,
         data,
         data_rng,
         mask_rng: rng::stream(s.seed, Purpose::Masks),
         aug: augment::from_config(&s.augmentation, s.model.sigma_xi),
         order: (0..p.n_samples).collect(),
         next: 0,
+        per_epoch: steps_per_epoch(s, p),
     };
     let mut epoch_loss = Vec::with_capacity(p.epochs);
     drive(
