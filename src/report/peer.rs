@@ -341,7 +341,7 @@ fn peer_markdown(ctx: &Ctx<'_>, first: &PeerTask, md: &str, sentence: &str) -> S
          d1 = {d1}, d = {d}, m = {m}, a fixed dataset of n = {n} samples, batch {b}, lr {lr}, {ep} epochs of \
          plain SGD. The metric is, for each atom, the best |cos(w_i, M_j)| over the neurons (max / median / min \
          over atoms), measured the same way as everywhere else in this crate. k = {k} is this crate's choice \
-         (the peer's exact k was not checked against their paper). No probes are run for this variant.\n\n\
+         (the peer's code has k = 2, one +1 and one −1: the exact setting above). No probes are run for this variant.\n\n\
          {md}\n{sentence}\n\nTable: `peer.csv`. Regenerate: `{cmd}`. Settings: \
          `experiments/ablations/peer_random_mask.toml`, `experiments/ablations/peer_none.toml`, seed(s) {seeds:?}.\n",
         k = s.model.exact_k.unwrap_or(0),
