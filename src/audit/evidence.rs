@@ -44,6 +44,8 @@ impl Evidence {
                 .map(|r| FinishedRun {
                     plan: r.plan.clone(),
                     output: r.output.at_initialisation(),
+                    summary: r.initial.clone(),
+                    initial: r.initial.clone(),
                 })
                 .collect(),
             data: self.data.clone(),

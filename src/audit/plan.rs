@@ -6,6 +6,7 @@ use crate::audit::spec::{invalid, AuditFile, SweepSpec};
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::Result;
 use crate::parallel;
+use crate::sim::summary::Summary;
 use crate::sim::train::executor::{self, RunOutput, Silent};
 
 /// Which series a run belongs to.
@@ -52,6 +53,24 @@ pub struct FinishedRun {
     pub plan: PlannedRun,
     /// What it measured.
     pub output: RunOutput,
+    /// Its summary (computed once: the claims read it many times).
+    pub summary: Summary,
+    /// The summary of the same run seen at step 0 ([`RunOutput::at_initialisation`]).
+    pub initial: Summary,
+}
+
+impl FinishedRun {
+    /// A finished run with its summaries.
+    pub fn new(plan: PlannedRun, output: RunOutput) -> Self {
+        let summary = output.summary();
+        let initial = output.at_initialisation().summary();
+        FinishedRun {
+            plan,
+            output,
+            summary,
+            initial,
+        }
+    }
 }
 
 /// Every simulation the audit needs, in a fixed order.
@@ -142,9 +161,6 @@ pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) +
     Ok(planned
         .into_iter()
         .zip(slots)
-        .map(|(plan, out)| FinishedRun {
-            plan,
-            output: out.expect("every run finished"),
-        })
+        .map(|(plan, out)| FinishedRun::new(plan, out.expect("every run finished")))
         .collect())
 }

@@ -159,7 +159,7 @@ pub fn checks_csv(report: &AuditReport) -> Result<Vec<u8>> {
 /// A row of `runs.csv`: one simulation's summary.
 fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let first = report.evidence.runs.first().map(|r| r.output.summary());
+    let first = report.evidence.runs.first().map(|r| &r.summary);
     let mut header = vec![
         "series".to_string(),
         "arm".into(),
@@ -188,7 +188,7 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
             s.network.m.to_string(),
             s.train.steps.to_string(),
         ];
-        rec.extend(r.output.summary().rows().iter().map(|(_, v)| v.to_string()));
+        rec.extend(r.summary.rows().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
     }
     finish_csv(w)
@@ -335,7 +335,7 @@ fn run_table(report: &AuditReport, augmented: bool, cols: &[Metric]) -> Result<V
     w.write_record(&header)?;
     for r in report.evidence.runs.iter().filter(|r| r.plan.augmented == augmented) {
         let s = &r.plan.settings;
-        let summary = r.output.summary();
+        let summary = &r.summary;
         let mut rec = vec![
             format!("{:?}", r.plan.series).to_lowercase(),
             s.seed.to_string(),

@@ -58,9 +58,10 @@ pub struct LossEval {
     pub frac_z_zero: f64,
 }
 
-/// The evaluation batches of one run: the two views of every sample and whether its z is 0.
+/// The evaluation batches of one run: the two views of every sample (the second `None`
+/// when the views are x itself) and whether its z is 0.
 pub struct EvalBatches {
-    views: Vec<(Mat<f64>, Mat<f64>)>,
+    views: Vec<(Mat<f64>, Option<Mat<f64>>)>,
     z_zero: Vec<Vec<bool>>,
 }
 
@@ -77,12 +78,12 @@ impl EvalBatches {
             let batch = model.sample(b, &mut data);
             z_zero.push((0..b).map(|p| batch.z.sample(p).next().is_none()).collect());
             if aug.identity_views() {
-                views.push((batch.x.clone(), batch.x));
+                views.push((batch.x, None));
             } else {
                 let mut v1 = Mat::zeros(batch.x.nrows(), b);
                 let mut v2 = Mat::zeros(batch.x.nrows(), b);
                 aug.views(&batch.x, &mut v1, &mut v2, &mut masks);
-                views.push((v1, v2));
+                views.push((v1, Some(v2)));
             }
         }
         Self { views, z_zero }
@@ -105,8 +106,9 @@ impl EvalBatches {
             .iter()
             .map(|(v1, v2)| {
                 let f1 = net.features(v1.as_ref(), bias);
-                let f2 = net.features(v2.as_ref(), bias);
-                per_anchor_losses(similarities(f1.as_ref(), f2.as_ref()).as_ref(), 1.0, tau)
+                let f2 = v2.as_ref().map(|v2| net.features(v2.as_ref(), bias));
+                let s = similarities(f1.as_ref(), f2.as_ref().unwrap_or(&f1).as_ref());
+                per_anchor_losses(s.as_ref(), 1.0, tau)
             })
             .collect();
         self.split(&per_anchor)
@@ -130,7 +132,9 @@ impl EvalBatches {
                     }
                     u
                 };
-                similarities(f(v1).as_ref(), f(v2).as_ref())
+                let f1 = f(v1);
+                let f2 = v2.as_ref().map(f);
+                similarities(f1.as_ref(), f2.as_ref().unwrap_or(&f1).as_ref())
             })
             .collect();
         let mean_at = |t: f64| -> f64 {

@@ -310,7 +310,7 @@ pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
 
 /// One summary metric of a run.
 pub(crate) fn metric(run: &FinishedRun, key: Metric) -> f64 {
-    run.output.summary().get(key)
+    run.summary.get(key)
 }
 
 /// One summary metric per run (one per seed for a main arm).
@@ -373,10 +373,7 @@ pub(crate) fn change_by_training(
     dir: Direction,
     threshold: f64,
 ) -> Check {
-    let v: Vec<f64> = runs
-        .iter()
-        .map(|r| metric(r, key) - r.output.at_initialisation().summary().get(key))
-        .collect();
+    let v: Vec<f64> = runs.iter().map(|r| metric(r, key) - r.initial.get(key)).collect();
     let mut check = c.t(
         name,
         &format!("{what}: trained minus untrained (same seed, step 0)"),

@@ -124,7 +124,8 @@ impl RunOutput {
 
     /// The same run seen at step 0: the untrained network's features, loss and probes in
     /// the places of the trained ones, and the log cut to its first row. Every claim about
-    /// a trained network is also judged on this view (its control).
+    /// a trained network is also judged on this view (its control). `network` and `bias`
+    /// stay the trained ones: the untrained W is not kept after the run.
     pub fn at_initialisation(&self) -> RunOutput {
         let mut out = self.clone();
         out.final_features = self.init_features.clone();
