@@ -12,6 +12,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use decouple::sim::linalg::Real;
 use decouple::sim::perf;
 use decouple::sim::train::solver::Trainer;
 
@@ -43,8 +44,8 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-fn allocations_in_steps_4_to_20(settings: &decouple::Settings) -> u64 {
-    let mut t = Trainer::new(settings);
+fn allocations_in_steps_4_to_20<T: Real>(settings: &decouple::Settings) -> u64 {
+    let mut t = Trainer::<T>::build(settings);
     for _ in 0..3 {
         t.step().unwrap();
     }
@@ -66,14 +67,20 @@ fn steady_state_sgd_steps_do_not_allocate() {
     ] {
         let s = common::settings(&common::small_config(kind));
         assert_eq!(
-            allocations_in_steps_4_to_20(&s),
+            allocations_in_steps_4_to_20::<f64>(&s),
             0,
-            "{kind}: allocations in steps 4..=20"
+            "{kind}: allocations in steps 4..=20 (f64)"
+        );
+        assert_eq!(
+            allocations_in_steps_4_to_20::<f32>(&s),
+            0,
+            "{kind}: allocations in steps 4..=20 (f32)"
         );
     }
     // The benchmark's small size, whose products go through faer's large-matrix kernels.
     for kind in ["random_mask", "none"] {
         let s = perf::SMALL.settings(kind, 1);
-        assert_eq!(allocations_in_steps_4_to_20(&s), 0, "perf small, {kind}");
+        assert_eq!(allocations_in_steps_4_to_20::<f64>(&s), 0, "perf small, {kind}, f64");
+        assert_eq!(allocations_in_steps_4_to_20::<f32>(&s), 0, "perf small, {kind}, f32");
     }
 }

@@ -62,7 +62,7 @@ fn analytic_gradient_matches_central_differences_with_stopgrad() {
     loss::loss_and_feature_grad(f1.as_ref(), f2.as_ref(), tau, &mut ws);
     loss::gate_by_threshold(&mut ws.g, &u1, &bias);
     let mut grad = Mat::zeros(m, d1);
-    loss::accumulate_weight_grad(&mut grad, Accum::Replace, &ws.g, x1.as_ref(), 1.0);
+    loss::accumulate_weight_grad(grad.as_mut(), Accum::Replace, ws.g.as_ref(), x1.as_ref(), 1.0);
 
     // The trainer uses the fused loss-and-gate; it must give the same G as the two steps.
     let mut fused = LossWorkspace::new(m, b);

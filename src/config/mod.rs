@@ -18,7 +18,7 @@ pub use memory::{available_bytes, estimate_bytes};
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,
-    NetworkConfig, ProbeConfig, TrainConfig,
+    NetworkConfig, Precision, ProbeConfig, TrainConfig,
 };
 
 /// A whole experiment file, as written.
@@ -124,6 +124,10 @@ pub struct TrainSettings {
     pub tau: f64,
     /// Logging interval.
     pub log_every: usize,
+    /// The SGD step's floating-point type (not serialised when f64: the hash of f64
+    /// settings is what it was before the setting existed).
+    #[serde(skip_serializing_if = "Precision::is_f64")]
+    pub precision: Precision,
 }
 
 impl Config {

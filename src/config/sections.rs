@@ -137,6 +137,30 @@ pub struct TrainConfig {
     /// Log the metrics every this many steps (and at the end).
     #[serde(default = "default_log_every")]
     pub log_every: usize,
+    /// The type the SGD step's matrices are held in: "f64" (default) or "f32"
+    /// (docs/THEORY.md §4.9). Left out of the settings' JSON (and so of their hash) when
+    /// f64, so results stored before the setting existed keep their names.
+    #[serde(default, skip_serializing_if = "Precision::is_f64")]
+    pub precision: Precision,
+}
+
+/// The floating-point type of the SGD step (docs/THEORY.md §4.9).
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Precision {
+    /// Double precision (the default).
+    #[default]
+    F64,
+    /// Single precision for W, the views, the features and their products; norms, loss
+    /// sums, softmax normalisers, metrics and probes stay f64.
+    F32,
+}
+
+impl Precision {
+    /// True for the default, f64.
+    pub fn is_f64(&self) -> bool {
+        *self == Precision::F64
+    }
 }
 
 fn default_log_every() -> usize {
@@ -348,6 +372,7 @@ impl TrainConfig {
             weight_decay: t.weight_decay,
             tau: t.tau,
             log_every: t.log_every,
+            precision: t.precision,
         })
     }
 }

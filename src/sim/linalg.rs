@@ -1,6 +1,6 @@
 //! The one dense product the crate uses: faer's matmul, single-threaded (`Par::Seq`, for
 //! bit-reproducibility; docs/THEORY.md §4.7), followed by clearing the upper halves of the AVX
-//! registers.
+//! registers; and [`Real`], the two floating-point types the SGD step runs in.
 //!
 //! Why the second part: faer's kernels leave the AVX upper state dirty, and code that runs
 //! next in legacy SSE encoding (glibc's `exp` wrapper, and this crate's own loops, which are
@@ -8,12 +8,107 @@
 //! Measured with `perf` on the 100-step d=50 profile run: `exp` took 56% of the time and
 //! the whole run 6.8 s; with `vzeroupper` after the products, 2.9 s.
 
+use std::borrow::Cow;
+use std::fmt::Debug;
+use std::ops::{Add, Mul, Neg, Sub};
+
 use faer::linalg::matmul::matmul;
-use faer::{Accum, MatMut, MatRef, Par};
+use faer::traits::ComplexField;
+use faer::{Accum, Mat, MatMut, MatRef, Par};
+
+use crate::sim::network::Network;
+
+/// A floating-point type the SGD step can run in: `f64` (the default) or `f32`
+/// (`[train] precision = "f32"`, docs/THEORY.md §4.9). Everything that decides a result
+/// (norms, loss sums, softmax normalisers, metrics, probes) is accumulated in `f64`
+/// whatever the step's type; only the large matrices (W, the views, the features and the
+/// gradient) and their products are held in `Self`.
+pub trait Real:
+    ComplexField
+    + Copy
+    + Debug
+    + Default
+    + PartialEq
+    + PartialOrd
+    + Send
+    + Sync
+    + 'static
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Neg<Output = Self>
+{
+    /// "f64" or "f32".
+    const NAME: &'static str;
+    /// Zero.
+    const ZERO: Self;
+    /// The nearest value of this type.
+    fn of(v: f64) -> Self;
+    /// Widened to f64 (exact).
+    fn wide(self) -> f64;
+    /// The soft threshold u − clamp(u, −b, b) in this type (see
+    /// [`crate::sim::network::soft_threshold`], the same bits for f64).
+    fn soft_threshold(u: Self, b: Self) -> Self;
+    /// The slice itself when `Self` is f64 (so f64 code paths write in place), else None.
+    fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
+    /// The network in f64: borrowed for f64, converted for f32.
+    fn network_f64(net: &Network<Self>) -> Cow<'_, Network>;
+}
+
+impl Real for f64 {
+    const NAME: &'static str = "f64";
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v
+    }
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        self
+    }
+    #[inline(always)]
+    fn soft_threshold(u: Self, b: Self) -> Self {
+        u - u.max(-b).min(b)
+    }
+    #[inline(always)]
+    fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]> {
+        Some(s)
+    }
+    fn network_f64(net: &Network<Self>) -> Cow<'_, Network> {
+        Cow::Borrowed(net)
+    }
+}
+
+impl Real for f32 {
+    const NAME: &'static str = "f32";
+    const ZERO: Self = 0.0;
+    #[inline(always)]
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+    #[inline(always)]
+    fn wide(self) -> f64 {
+        f64::from(self)
+    }
+    #[inline(always)]
+    fn soft_threshold(u: Self, b: Self) -> Self {
+        u - u.max(-b).min(b)
+    }
+    #[inline(always)]
+    fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
+        None
+    }
+    fn network_f64(net: &Network<Self>) -> Cow<'_, Network> {
+        let (m, d1) = (net.w.nrows(), net.w.ncols());
+        Cow::Owned(Network {
+            w: Mat::from_fn(m, d1, |i, k| f64::from(net.w[(i, k)])),
+        })
+    }
+}
 
 /// dst ← (accum: dst or 0) + alpha · lhs · rhs, single-threaded.
 #[inline]
-pub fn gemm(dst: MatMut<'_, f64>, accum: Accum, lhs: MatRef<'_, f64>, rhs: MatRef<'_, f64>, alpha: f64) {
+pub fn gemm<T: Real>(dst: MatMut<'_, T>, accum: Accum, lhs: MatRef<'_, T>, rhs: MatRef<'_, T>, alpha: T) {
     matmul(dst, accum, lhs, rhs, alpha, Par::Seq);
     clear_upper_avx_state();
 }

@@ -5,18 +5,22 @@
 //! trained; it is set by the rule b_i = κ·s·‖w_i‖ (this project's documented reading of
 //! docs/THEORY.md §1.5's "manually updated using w").
 
+use std::borrow::Cow;
+
 use crate::config::Settings;
-use crate::sim::linalg::gemm;
+use crate::sim::linalg::{gemm, Real};
 use crate::sim::rng::{self, Purpose};
 use faer::{Accum, Mat, MatMut, MatRef};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-/// The weights W ∈ R^{m×d1}; row i is neuron w_i.
+/// The weights W ∈ R^{m×d1}; row i is neuron w_i. Held in f64 everywhere but inside an
+/// f32 trainer ([`Real`]); metrics, probes and outputs read the f64 network
+/// ([`Network::to_f64`]).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Network {
+pub struct Network<T: Real = f64> {
     /// W, m×d1.
-    pub w: Mat<f64>,
+    pub w: Mat<T>,
 }
 
 /// The soft threshold sign(u)·max(|u| − b, 0) for b ≥ 0, computed branch-free as
@@ -42,22 +46,23 @@ pub fn two_relu(u: f64, b: f64) -> f64 {
     }
 }
 
-impl Network {
+impl<T: Real> Network<T> {
     /// w_i ~ N(0, σ0² I), filled column by column (coordinate k of every neuron, then k+1).
-    pub fn init<R: Rng>(m: usize, d1: usize, sigma0: f64, rng: &mut R) -> Self {
-        let mut w = Mat::<f64>::zeros(m, d1);
+    /// Drawn in f64 and rounded to `T`, so an f32 run starts from the f64 run's network.
+    pub fn draw<R: Rng>(m: usize, d1: usize, sigma0: f64, rng: &mut R) -> Self {
+        let mut w = Mat::<T>::zeros(m, d1);
         for k in 0..d1 {
             for v in w.col_as_slice_mut(k) {
                 let e: f64 = StandardNormal.sample(rng);
-                *v = sigma0 * e;
+                *v = T::of(sigma0 * e);
             }
         }
         Self { w }
     }
 
     /// W⁽⁰⁾ of a run: m×d1 with N(0, σ0²) entries from the run's Init stream.
-    pub fn for_settings(s: &Settings) -> Self {
-        Self::init(
+    pub fn for_settings_in(s: &Settings) -> Self {
+        Self::draw(
             s.network.m,
             s.model.d1,
             s.network.sigma0,
@@ -75,11 +80,12 @@ impl Network {
         self.w.ncols()
     }
 
-    /// ‖w_i‖ of every neuron into `out` (length m).
+    /// ‖w_i‖ of every neuron into `out` (length m), accumulated in f64.
     pub fn row_norms_into(&self, out: &mut [f64]) {
         out.fill(0.0);
         for k in 0..self.d1() {
             for (o, &v) in out.iter_mut().zip(self.w.col_as_slice(k)) {
+                let v = v.wide();
                 *o += v * v;
             }
         }
@@ -90,9 +96,10 @@ impl Network {
 
     /// W ← scale·W.
     pub fn scale(&mut self, scale: f64) {
+        let scale = T::of(scale);
         for k in 0..self.d1() {
             for v in self.w.col_as_slice_mut(k) {
-                *v *= scale;
+                *v = *v * scale;
             }
         }
     }
@@ -105,11 +112,23 @@ impl Network {
         }
     }
 
-    /// W ← W + alpha·G elementwise (G m×d1): an SGD step with a gradient formed apart.
-    pub fn add_scaled(&mut self, alpha: f64, g: &Mat<f64>) {
-        for k in 0..self.d1() {
-            for (v, &gv) in self.w.col_as_slice_mut(k).iter_mut().zip(g.col_as_slice(k)) {
-                *v += alpha * gv;
+    /// Pre-activations U = W X (m×n) for inputs X (d1×n, one sample a column).
+    pub fn preactivations_into(&self, x: MatRef<'_, T>, u: MatMut<'_, T>) {
+        gemm(u, Accum::Replace, self.w.as_ref(), x, T::of(1.0));
+    }
+
+    /// F = h(U) in place: `u` (m×n, column-major) holds the pre-activations on entry and
+    /// the features on return.
+    pub fn activate_in_place(mut u: MatMut<'_, T>, b: &[T]) {
+        for s in 0..u.ncols() {
+            let col = u
+                .as_mut()
+                .col_mut(s)
+                .try_as_col_major_mut()
+                .expect("column-major features")
+                .as_slice_mut();
+            for (v, &bv) in col.iter_mut().zip(b) {
+                *v = T::soft_threshold(*v, bv);
             }
         }
     }
@@ -121,6 +140,32 @@ impl Network {
         n
     }
 
+    /// The same network in f64: borrowed when `T` is f64, converted (exactly) when f32.
+    pub fn to_f64(&self) -> Cow<'_, Network> {
+        T::network_f64(self)
+    }
+}
+
+impl Network {
+    /// w_i ~ N(0, σ0² I) in f64 ([`Network::draw`] in any precision).
+    pub fn init<R: Rng>(m: usize, d1: usize, sigma0: f64, rng: &mut R) -> Self {
+        Self::draw(m, d1, sigma0, rng)
+    }
+
+    /// W⁽⁰⁾ of a run in f64 ([`Network::for_settings_in`] in any precision).
+    pub fn for_settings(s: &Settings) -> Self {
+        Self::for_settings_in(s)
+    }
+
+    /// W ← W + alpha·G elementwise (G m×d1): an SGD step with a gradient formed apart.
+    pub fn add_scaled(&mut self, alpha: f64, g: &Mat<f64>) {
+        for k in 0..self.d1() {
+            for (v, &gv) in self.w.col_as_slice_mut(k).iter_mut().zip(g.col_as_slice(k)) {
+                *v += alpha * gv;
+            }
+        }
+    }
+
     /// The bias rule b_i = κ·s·‖w_i‖ from precomputed norms (docs/THEORY.md §4.2).
     pub fn biases_from_norms(norms: &[f64], kappa: f64, s: f64, out: &mut [f64]) {
         for (b, &n) in out.iter_mut().zip(norms) {
@@ -128,26 +173,11 @@ impl Network {
         }
     }
 
-    /// Pre-activations U = W X (m×n) for inputs X (d1×n, one sample a column).
-    pub fn preactivations_into(&self, x: MatRef<'_, f64>, u: MatMut<'_, f64>) {
-        gemm(u, Accum::Replace, self.w.as_ref(), x, 1.0);
-    }
-
     /// F = h(U) elementwise with per-neuron bias `b` (column-major m×n buffers).
     pub fn activate_into(u: &Mat<f64>, b: &[f64], f: &mut Mat<f64>) {
         for s in 0..u.ncols() {
             for ((fv, &uv), &bv) in f.col_as_slice_mut(s).iter_mut().zip(u.col_as_slice(s)).zip(b) {
                 *fv = soft_threshold(uv, bv);
-            }
-        }
-    }
-
-    /// F = h(U) in place: `u` (m×n, column-major) holds the pre-activations on entry and
-    /// the features on return.
-    pub fn activate_in_place(u: &mut Mat<f64>, b: &[f64]) {
-        for s in 0..u.ncols() {
-            for (v, &bv) in u.col_as_slice_mut(s).iter_mut().zip(b) {
-                *v = soft_threshold(*v, bv);
             }
         }
     }

@@ -11,7 +11,7 @@ use faer::{Accum, Mat};
 use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Config, Settings};
-use crate::sim::linalg::gemm;
+use crate::sim::linalg::{gemm, Real};
 use crate::sim::rng::{self, Purpose};
 
 /// A problem size: latent dimension d, ambient d1, neurons m, batch B.
@@ -111,73 +111,75 @@ impl Size {
     }
 }
 
-/// Operands of the bare GEMMs of one step, filled with Gaussian numbers once.
-pub struct GemmBound {
-    w: Mat<f64>,
-    x1: Mat<f64>,
-    x2: Mat<f64>,
-    u1: Mat<f64>,
-    u2: Mat<f64>,
-    pt: Mat<f64>,
-    g: Mat<f64>,
+/// Operands of the bare products of one step, filled with Gaussian numbers once, in the
+/// same layout as the step's workspace (the two views side by side, d1×2B).
+pub struct GemmBound<T: Real = f64> {
+    w: Mat<T>,
+    x: Mat<T>,
+    u: Mat<T>,
+    pt: Mat<T>,
+    g: Mat<T>,
+    batch: usize,
 }
 
-fn gaussian(r: usize, c: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Mat<f64> {
-    let mut a = Mat::<f64>::zeros(r, c);
+fn gaussian<T: Real>(r: usize, c: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Mat<T> {
+    let mut a = Mat::<T>::zeros(r, c);
     for j in 0..c {
         for v in a.col_as_slice_mut(j) {
-            *v = StandardNormal.sample(rng);
+            let e: f64 = StandardNormal.sample(rng);
+            *v = T::of(e);
         }
     }
     a
 }
 
-impl GemmBound {
+impl<T: Real> GemmBound<T> {
     /// Operands for `size`.
     pub fn new(size: Size) -> Self {
         let mut rng = rng::stream(1, Purpose::Eval);
         let (d1, m, b) = (size.d1, size.m, size.batch);
         Self {
             w: gaussian(m, d1, &mut rng),
-            x1: gaussian(d1, b, &mut rng),
-            x2: gaussian(d1, b, &mut rng),
-            u1: gaussian(m, b, &mut rng),
-            u2: gaussian(m, b, &mut rng),
+            x: gaussian(d1, 2 * b, &mut rng),
+            u: gaussian(m, 2 * b, &mut rng),
             pt: Mat::zeros(b, b),
             g: Mat::zeros(m, b),
+            batch: b,
         }
     }
 
-    /// U1 = W·X1 and U2 = W·X2 (the forward products).
+    /// [U1 U2] = W·[X1 X2] (the forward products of both views, as one product).
     pub fn forward(&mut self) {
-        gemm(self.u1.as_mut(), Accum::Replace, self.w.as_ref(), self.x1.as_ref(), 1.0);
-        gemm(self.u2.as_mut(), Accum::Replace, self.w.as_ref(), self.x2.as_ref(), 1.0);
+        gemm(
+            self.u.as_mut(),
+            Accum::Replace,
+            self.w.as_ref(),
+            self.x.as_ref(),
+            T::of(1.0),
+        );
     }
 
     /// Sᵀ = U2ᵀ·U1 and G = U2·Pᵀ (the loss products; the softmax is left out).
     pub fn loss(&mut self) {
-        gemm(
-            self.pt.as_mut(),
-            Accum::Replace,
-            self.u2.transpose(),
-            self.u1.as_ref(),
-            1.0,
-        );
-        gemm(
-            self.g.as_mut(),
-            Accum::Replace,
-            self.u2.as_ref(),
-            self.pt.as_ref(),
-            1e-6,
-        );
+        let b = self.batch;
+        let (u1, u2) = (self.u.as_ref().subcols(0, b), self.u.as_ref().subcols(b, b));
+        gemm(self.pt.as_mut(), Accum::Replace, u2.transpose(), u1, T::of(1.0));
+        gemm(self.g.as_mut(), Accum::Replace, u2, self.pt.as_ref(), T::of(1e-6));
     }
 
     /// W += −η·G·X1ᵀ (the update product).
     pub fn update(&mut self) {
-        gemm(self.w.as_mut(), Accum::Add, self.g.as_ref(), self.x1.transpose(), -1e-9);
+        let x1 = self.x.as_ref().subcols(0, self.batch);
+        gemm(
+            self.w.as_mut(),
+            Accum::Add,
+            self.g.as_ref(),
+            x1.transpose(),
+            T::of(-1e-9),
+        );
     }
 
-    /// All five products of a step, in the step's order.
+    /// All products of a step, in the step's order.
     pub fn step(&mut self) {
         self.forward();
         self.loss();

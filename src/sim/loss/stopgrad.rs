@@ -6,22 +6,23 @@
 //! holds F2 fixed, so ∂L/∂F1 = (F2 Pᵀ − F2)/B with P the row-softmax of S/τ (τ cancels),
 //! and ∇_W L = (∂L/∂F1 ∘ 1[|U1| > b]) X⁺ᵀ with b held fixed (it is set by a rule).
 
-use crate::sim::linalg::gemm;
-use faer::{Accum, Mat, MatRef};
+use crate::sim::linalg::{gemm, Real};
+use faer::{Accum, Mat, MatMut, MatRef};
 
-/// Scratch memory of one loss evaluation, reused across steps.
+/// Scratch memory of one loss evaluation, reused across steps; in the step's type `T`
+/// (the normalisers and the loss are f64 whatever `T` is).
 #[derive(Debug, Clone)]
-pub struct LossWorkspace {
+pub struct LossWorkspace<T: Real = f64> {
     /// B×B: first Sᵀ (column p = row p of S), then overwritten with the unnormalised
     /// softmax weights E (column p: exp((S[p, ·] − max)/τ)).
-    pub pt: Mat<f64>,
+    pub pt: Mat<T>,
     /// m×B: ∂L/∂F1 (gated by the threshold's derivative when asked).
-    pub g: Mat<f64>,
+    pub g: Mat<T>,
     /// 1/Z_p, the softmax normalisers of the B anchors.
     pub inv_z: Vec<f64>,
 }
 
-impl LossWorkspace {
+impl<T: Real> LossWorkspace<T> {
     /// Buffers for m neurons and batch B.
     pub fn new(m: usize, batch: usize) -> Self {
         Self {
@@ -33,7 +34,12 @@ impl LossWorkspace {
 }
 
 /// Compute the loss and leave ∂L/∂F1 in `ws.g` (m×B). `f1`, `f2` are m×B.
-pub fn loss_and_feature_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64, ws: &mut LossWorkspace) -> f64 {
+pub fn loss_and_feature_grad<T: Real>(
+    f1: MatRef<'_, T>,
+    f2: MatRef<'_, T>,
+    tau: f64,
+    ws: &mut LossWorkspace<T>,
+) -> f64 {
     loss_and_grad(f1, f2, tau, false, ws)
 }
 
@@ -41,41 +47,49 @@ pub fn loss_and_feature_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64,
 /// 1[|U1| > b] in the same pass. The gate is read from `f1` itself: the soft threshold is
 /// nonzero exactly where |u| > b (see [`crate::sim::network::soft_threshold`]), so the result
 /// equals `loss_and_feature_grad` followed by [`gate_by_threshold`].
-pub fn loss_and_gated_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64, ws: &mut LossWorkspace) -> f64 {
+pub fn loss_and_gated_grad<T: Real>(f1: MatRef<'_, T>, f2: MatRef<'_, T>, tau: f64, ws: &mut LossWorkspace<T>) -> f64 {
     loss_and_grad(f1, f2, tau, true, ws)
 }
 
 /// The loss; ∂L/∂F1 = (F2·Pᵀ − F2)/B into `ws.g`, computed as G = F2·E then, column p,
 /// g ← g·(1/(B·Z_p)) − f2/B (the softmax's normalisation and the −F2 term in one pass
-/// over G, gated by f1 ≠ 0 when `gate`).
-fn loss_and_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64, gate: bool, ws: &mut LossWorkspace) -> f64 {
+/// over G, gated by f1 ≠ 0 when `gate`). The exponentials, Z_p and the loss are computed
+/// in f64 from the scores in `T`.
+fn loss_and_grad<T: Real>(
+    f1: MatRef<'_, T>,
+    f2: MatRef<'_, T>,
+    tau: f64,
+    gate: bool,
+    ws: &mut LossWorkspace<T>,
+) -> f64 {
     let b = f1.ncols();
     // Sᵀ = F2ᵀ F1: column p holds S[p, ·] = ⟨f(x_p⁺), f(x_q⁺⁺)⟩ over q.
-    gemm(ws.pt.as_mut(), Accum::Replace, f2.transpose(), f1, 1.0);
+    gemm(ws.pt.as_mut(), Accum::Replace, f2.transpose(), f1, T::of(1.0));
     let inv_tau = 1.0 / tau;
     let mut total = 0.0;
     for p in 0..b {
         let col = ws.pt.col_as_slice_mut(p);
-        let s_pp = col[p];
+        let s_pp = col[p].wide();
         let mx = max_of(col);
         let z = exp_shifted_in_place_and_sum(col, mx, inv_tau);
         ws.inv_z[p] = 1.0 / z;
-        total += mx + tau * z.ln() - s_pp;
+        total += mx.wide() + tau * z.ln() - s_pp;
     }
     let inv_b = 1.0 / b as f64;
-    gemm(ws.g.as_mut(), Accum::Replace, f2, ws.pt.as_ref(), 1.0);
+    gemm(ws.g.as_mut(), Accum::Replace, f2, ws.pt.as_ref(), T::of(1.0));
+    let inv_b_t = T::of(inv_b);
     for p in 0..b {
-        let c = ws.inv_z[p] * inv_b;
+        let c = T::of(ws.inv_z[p] * inv_b);
         let gcol = ws.g.col_as_slice_mut(p);
         let fcol = col(f2, p);
         if gate {
             for ((g, &f), &a) in gcol.iter_mut().zip(fcol).zip(col(f1, p)) {
-                let v = *g * c - f * inv_b;
-                *g = if a != 0.0 { v } else { 0.0 };
+                let v = *g * c - f * inv_b_t;
+                *g = if a != T::ZERO { v } else { T::ZERO };
             }
         } else {
             for (g, &f) in gcol.iter_mut().zip(fcol) {
-                *g = *g * c - f * inv_b;
+                *g = *g * c - f * inv_b_t;
             }
         }
     }
@@ -83,24 +97,26 @@ fn loss_and_grad(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>, tau: f64, gate: bool,
 }
 
 /// The largest entry (NaN entries are skipped, as by `f64::max`), in four lanes.
-fn max_of(v: &[f64]) -> f64 {
-    let mut acc = [f64::NEG_INFINITY; 4];
+fn max_of<T: Real>(v: &[T]) -> T {
+    let big = |a: T, b: T| if b > a || a != a { b } else { a };
+    let mut acc = [T::of(f64::NEG_INFINITY); 4];
     let mut chunks = v.chunks_exact(4);
     for c in &mut chunks {
         for l in 0..4 {
-            acc[l] = acc[l].max(c[l]);
+            acc[l] = big(acc[l], c[l]);
         }
     }
     for (l, &x) in chunks.remainder().iter().enumerate() {
-        acc[l] = acc[l].max(x);
+        acc[l] = big(acc[l], x);
     }
-    acc[0].max(acc[1]).max(acc[2].max(acc[3]))
+    big(big(acc[0], acc[1]), big(acc[2], acc[3]))
 }
 
-/// v ← exp((v − mx)·inv_tau) elementwise; returns the sum of the new values (in four lanes,
-/// a fixed order). Uses AVX2+FMA when the CPU has them; the portable path computes the
-/// same bits (the kernel's only fused operations are explicit `mul_add`s).
-fn exp_shifted_in_place_and_sum(v: &mut [f64], mx: f64, inv_tau: f64) -> f64 {
+/// v ← exp((v − mx)·inv_tau) elementwise (the difference in `T`, the rest in f64); returns
+/// the f64 sum of the new values (in four lanes, a fixed order). Uses AVX2+FMA when the
+/// CPU has them; the portable path computes the same bits (the kernel's only fused
+/// operations are explicit `mul_add`s).
+fn exp_shifted_in_place_and_sum<T: Real>(v: &mut [T], mx: T, inv_tau: f64) -> f64 {
     #[cfg(target_arch = "x86_64")]
     if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
         // SAFETY: the CPU has the features the function is compiled for, checked above.
@@ -111,24 +127,24 @@ fn exp_shifted_in_place_and_sum(v: &mut [f64], mx: f64, inv_tau: f64) -> f64 {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-fn exp_sum_avx2(v: &mut [f64], mx: f64, inv_tau: f64) -> f64 {
+fn exp_sum_avx2<T: Real>(v: &mut [T], mx: T, inv_tau: f64) -> f64 {
     exp_sum_body(v, mx, inv_tau)
 }
 
 #[inline(always)]
-fn exp_sum_body(v: &mut [f64], mx: f64, inv_tau: f64) -> f64 {
+fn exp_sum_body<T: Real>(v: &mut [T], mx: T, inv_tau: f64) -> f64 {
     let mut acc = [0.0f64; 4];
     let mut chunks = v.chunks_exact_mut(4);
     for c in &mut chunks {
         for l in 0..4 {
-            let e = exp_nonpositive((c[l] - mx) * inv_tau);
-            c[l] = e;
+            let e = exp_nonpositive((c[l] - mx).wide() * inv_tau);
+            c[l] = T::of(e);
             acc[l] += e;
         }
     }
     for (l, x) in chunks.into_remainder().iter_mut().enumerate() {
-        let e = exp_nonpositive((*x - mx) * inv_tau);
-        *x = e;
+        let e = exp_nonpositive((*x - mx).wide() * inv_tau);
+        *x = T::of(e);
         acc[l] += e;
     }
     (acc[0] + acc[1]) + (acc[2] + acc[3])
@@ -192,12 +208,18 @@ pub fn gate_by_threshold(g: &mut Mat<f64>, u1: &Mat<f64>, bias: &[f64]) {
 
 /// dst ← beta·dst + alpha · G X⁺ᵀ (m×d1): the loss gradient in W when alpha = 1 and
 /// `Accum::Replace`; the SGD step's update when alpha = −η and `Accum::Add`.
-pub fn accumulate_weight_grad(dst: &mut Mat<f64>, accum: Accum, g: &Mat<f64>, x1: MatRef<'_, f64>, alpha: f64) {
-    gemm(dst.as_mut(), accum, g.as_ref(), x1.transpose(), alpha);
+pub fn accumulate_weight_grad<T: Real>(
+    dst: MatMut<'_, T>,
+    accum: Accum,
+    g: MatRef<'_, T>,
+    x1: MatRef<'_, T>,
+    alpha: f64,
+) {
+    gemm(dst, accum, g, x1.transpose(), T::of(alpha));
 }
 
 /// Column `p` of a column-major view as a slice (views of a `Mat` are contiguous).
-fn col(m: MatRef<'_, f64>, p: usize) -> &[f64] {
+fn col<T: Real>(m: MatRef<'_, T>, p: usize) -> &[T] {
     m.col(p)
         .try_as_col_major()
         .expect("feature matrices are column-major")

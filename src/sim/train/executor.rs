@@ -5,11 +5,12 @@ use std::time::Instant;
 
 use faer::Mat;
 
-use crate::config::Settings;
+use crate::config::{Precision, Settings};
 use crate::error::{Error, Result};
 use crate::sim::augment;
 use crate::sim::data::{Batch, SparseCoding};
 use crate::sim::floor::{EvalBatches, LossEval};
+use crate::sim::linalg::Real;
 use crate::sim::metrics::{self, FeatureReport, FeatureSummary};
 use crate::sim::network::Network;
 use crate::sim::probes::{self, ProbeData, ProbeFeatures, ProbeRow, ProbeTask};
@@ -140,7 +141,7 @@ impl RunOutput {
 }
 
 /// The fixed test samples of the feature metrics (Eval stream).
-pub fn eval_batch(trainer: &Trainer) -> Batch {
+pub fn eval_batch<T: Real>(trainer: &Trainer<T>) -> Batch {
     eval_samples(trainer.model(), trainer.settings())
 }
 
@@ -149,10 +150,10 @@ pub fn eval_samples(model: &SparseCoding, s: &Settings) -> Batch {
     model.sample(s.metrics.eval_samples, &mut rng::stream(s.seed, Purpose::Eval))
 }
 
-fn log_row(trainer: &Trainer, eval: &Batch, step: usize, loss: f64) -> (LogRow, FeatureReport) {
+fn log_row<T: Real>(trainer: &Trainer<T>, eval: &Batch, step: usize, loss: f64) -> (LogRow, FeatureReport) {
     let bias = trainer.current_biases();
     let report = metrics::measure(
-        trainer.network(),
+        &trainer.network(),
         &bias,
         &trainer.model().dict,
         eval,
@@ -175,7 +176,7 @@ pub trait Solver {
     fn step(&mut self) -> Result<f64>;
 }
 
-impl Solver for Trainer {
+impl<T: Real> Solver for Trainer<T> {
     fn step(&mut self) -> Result<f64> {
         Trainer::step(self)
     }
@@ -211,12 +212,20 @@ pub fn drive<S: Solver>(
 }
 
 /// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the
-/// settings.
+/// settings. The step runs in the settings' precision (`[train] precision`); everything
+/// after it (metrics, probes, the loss evaluation) in f64.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
+    match settings.train.precision {
+        Precision::F64 => run_in::<f64>(settings, observer),
+        Precision::F32 => run_in::<f32>(settings, observer),
+    }
+}
+
+fn run_in<T: Real>(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
     let start = Instant::now();
-    let mut trainer = Trainer::new(settings);
+    let mut trainer = Trainer::<T>::build(settings);
     let eval = eval_batch(&trainer);
-    let init_net = trainer.network().clone();
+    let init_net = trainer.network().into_owned();
     let init_bias = trainer.current_biases();
 
     let (row0, init_features) = log_row(&trainer, &eval, 0, f64::NAN);
@@ -240,7 +249,7 @@ pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput
     )?;
     let final_features = last_report.expect("at least one step is logged");
     let bias = trainer.current_biases();
-    let net = trainer.network().clone();
+    let net = trainer.network().into_owned();
     let ends = Endpoints {
         net: &net,
         bias: &bias,
@@ -273,7 +282,7 @@ struct Endpoints<'a> {
 
 /// The loss of the trained, the untrained and the oracle network on the run's evaluation
 /// batches (docs/THEORY.md §4.8).
-fn evaluate_losses(settings: &Settings, trainer: &Trainer, e: &Endpoints<'_>) -> LossEval {
+fn evaluate_losses<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<'_>) -> LossEval {
     let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
     let batches = EvalBatches::draw(trainer.model(), aug.as_ref(), settings);
     let tau = settings.train.tau;
@@ -287,7 +296,7 @@ fn evaluate_losses(settings: &Settings, trainer: &Trainer, e: &Endpoints<'_>) ->
     }
 }
 
-fn run_probes(settings: &Settings, trainer: &Trainer, e: &Endpoints<'_>) -> Result<Vec<ProbeRow>> {
+fn run_probes<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<'_>) -> Result<Vec<ProbeRow>> {
     let (net, bias, init, init_bias) = (e.net, e.bias, e.init, e.init_bias);
     let model = trainer.model();
     let data = ProbeData::sample(model, &settings.probe, &mut rng::stream(settings.seed, Purpose::Probes));

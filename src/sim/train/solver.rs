@@ -6,84 +6,117 @@
 //! current W at the start of every step (zero during the warm-up). All buffers live in a
 //! [`Workspace`] allocated once, so the steady-state loop does not allocate.
 
-use faer::{Accum, Mat};
+use std::borrow::Cow;
+
+use faer::{Accum, Mat, MatMut, MatRef};
 use rand_chacha::ChaCha8Rng;
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
 use crate::sim::augment::{self, Augmentation};
 use crate::sim::data::{SparseCodes, SparseCoding};
+use crate::sim::linalg::Real;
 use crate::sim::loss::{self, LossWorkspace};
 use crate::sim::network::Network;
 use crate::sim::rng::{self, Purpose};
 
-/// Buffers of one SGD step, reused every step.
+/// Buffers of one SGD step in the step's type `T`, reused every step.
+///
+/// The two views of a batch are the two halves of one d1×2B matrix (columns 0..B the
+/// first view, B..2B the second), and so are their features (m×2B): both forward products
+/// are one product W·[X⁺ X⁺⁺], which runs nearer the core's peak than two half as wide
+/// (benches/README.md). With identical views there is one half.
 #[derive(Debug, Clone)]
-pub struct Workspace {
-    /// The batch x, d1×B (only with identical views; else d1×0: each sample goes straight
-    /// from `sample` into its two views).
-    pub x: Mat<f64>,
-    /// One sample, length d1 (when the views differ).
+pub struct Workspace<T: Real = f64> {
+    /// The inputs, d1×B with identical views (x itself) or d1×2B ([X⁺ X⁺⁺]).
+    pub v: Mat<T>,
+    /// One sample, length d1, in f64 (as drawn).
     pub sample: Vec<f64>,
+    /// Its two views in f64 before they are rounded to `T` (empty when `T` is f64: the views
+    /// are written in place).
+    pub view_scratch: [Vec<f64>; 2],
     /// The batch's sparse codes.
     pub codes: SparseCodes,
-    /// First view, d1×B (unused when the views are x itself).
-    pub v1: Mat<f64>,
-    /// Second view, d1×B.
-    pub v2: Mat<f64>,
-    /// Features of the first view, m×B (the pre-activations U1 until activated in place).
-    pub f1: Mat<f64>,
-    /// Features of the second view, m×B.
-    pub f2: Mat<f64>,
+    /// Features of the inputs' columns, m×B or m×2B (pre-activations until activated in
+    /// place).
+    pub f: Mat<T>,
     /// Loss scratch.
-    pub loss: LossWorkspace,
-    /// ‖w_i‖.
+    pub loss: LossWorkspace<T>,
+    /// ‖w_i‖ (f64).
     pub norms: Vec<f64>,
-    /// b_i.
+    /// b_i (f64).
     pub bias: Vec<f64>,
+    /// b_i in `T`, as the activation uses them.
+    pub bias_t: Vec<T>,
 }
 
-impl Workspace {
-    /// Buffers for dimensions d (atoms), d1, m and batch B.
+impl<T: Real> Workspace<T> {
+    /// Buffers for dimensions d (atoms), d1, m and batch B; `views`: the two views differ.
     pub fn new(d: usize, d1: usize, m: usize, batch: usize, views: bool) -> Self {
-        let (vr, vc) = if views { (d1, batch) } else { (0, 0) };
+        let cols = if views { 2 * batch } else { batch };
+        let scratch = if T::as_f64_mut(&mut []).is_some() { 0 } else { d1 };
         Self {
-            x: Mat::zeros(if views { 0 } else { d1 }, if views { 0 } else { batch }),
-            sample: vec![0.0; if views { d1 } else { 0 }],
+            v: Mat::zeros(d1, cols),
+            sample: vec![0.0; d1],
+            view_scratch: [vec![0.0; scratch], vec![0.0; scratch]],
             codes: SparseCodes::with_capacity(batch, d),
-            v1: Mat::zeros(vr, vc),
-            v2: Mat::zeros(vr, vc),
-            f1: Mat::zeros(m, batch),
-            f2: Mat::zeros(if views { m } else { 0 }, if views { batch } else { 0 }),
+            f: Mat::zeros(m, cols),
             loss: LossWorkspace::new(m, batch),
             norms: vec![0.0; m],
             bias: vec![0.0; m],
+            bias_t: vec![T::ZERO; m],
+        }
+    }
+
+    /// The first view X⁺ (d1×B).
+    pub fn x1(&self) -> MatRef<'_, T> {
+        let b = self.loss.pt.ncols();
+        self.v.as_ref().subcols(0, b)
+    }
+
+    /// F1 = f(X⁺) and F2 = f(X⁺⁺) (m×B each; the same matrix with identical views).
+    pub fn features(&self) -> (MatRef<'_, T>, MatRef<'_, T>) {
+        let b = self.loss.pt.ncols();
+        let f = self.f.as_ref();
+        if f.ncols() == b {
+            (f, f)
+        } else {
+            (f.subcols(0, b), f.subcols(b, b))
         }
     }
 }
 
 /// The SGD solver of one run: the problem (data model, augmentation), the state
-/// (network, streams, step count) and its workspace.
-pub struct Trainer {
+/// (network, streams, step count) and its workspace. `T` is the type the step's matrices
+/// are held in (`[train] precision`); `Trainer::new` is the f64 trainer.
+pub struct Trainer<T: Real = f64> {
     settings: Settings,
     model: SparseCoding,
     aug: Box<dyn Augmentation>,
-    net: Network,
+    net: Network<T>,
     data_rng: ChaCha8Rng,
     mask_rng: ChaCha8Rng,
-    ws: Workspace,
+    ws: Workspace<T>,
     step: usize,
 }
 
 impl Trainer {
-    /// A trainer at step 0 with W⁽⁰⁾ from the Init stream.
+    /// An f64 trainer at step 0 with W⁽⁰⁾ from the Init stream (whatever the settings'
+    /// precision; [`Trainer::build`] makes one of any precision).
     pub fn new(settings: &Settings) -> Self {
+        Self::build(settings)
+    }
+}
+
+impl<T: Real> Trainer<T> {
+    /// A trainer in `T` at step 0 with W⁽⁰⁾ from the Init stream (drawn in f64, rounded).
+    pub fn build(settings: &Settings) -> Self {
         let model = SparseCoding::for_settings(settings);
-        Self::with_parts(settings, model, Network::for_settings(settings))
+        Self::with_parts(settings, model, Network::for_settings_in(settings))
     }
 
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
-    pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network) -> Self {
+    pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network<T>) -> Self {
         let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
         let ws = Workspace::new(
             settings.model.d,
@@ -104,9 +137,9 @@ impl Trainer {
         }
     }
 
-    /// The current network.
-    pub fn network(&self) -> &Network {
-        &self.net
+    /// The current network in f64 (borrowed for an f64 trainer, converted for f32).
+    pub fn network(&self) -> Cow<'_, Network> {
+        self.net.to_f64()
     }
 
     /// The data model.
@@ -169,66 +202,100 @@ impl Trainer {
         }
         let scale = bias_scale(s, self.aug.as_ref(), self.step.saturating_sub(1));
         Network::biases_from_norms(&ws.norms, scale, 1.0, &mut ws.bias);
+        for (bt, &b) in ws.bias_t.iter_mut().zip(&ws.bias) {
+            *bt = T::of(b);
+        }
         Ok(())
     }
 
     /// Phase 2: B fresh samples (Data stream) and, unless the views are x itself, their two
     /// views (Masks stream), each sample's views made right after drawing it. Each stream
-    /// is consumed exactly as by `sample_into` for the batch and then `views`.
+    /// is consumed exactly as by `sample_into` for the batch and then `views`. In f32 each
+    /// sample and its views are made in f64 and then rounded.
     pub fn draw_inputs(&mut self) {
         let ws = &mut self.ws;
-        if self.aug.identity_views() {
-            self.model
-                .sample_into(&mut self.data_rng, &mut ws.x, None, &mut ws.codes);
-            return;
-        }
+        let b = self.settings.train.batch;
+        let identity = self.aug.identity_views();
         ws.codes.clear();
-        for s in 0..self.settings.train.batch {
+        for s in 0..b {
+            if identity {
+                let col = ws.v.col_as_slice_mut(s);
+                match T::as_f64_mut(col) {
+                    Some(col) => self.model.sample_one(&mut self.data_rng, col, None, &mut ws.codes),
+                    None => {
+                        self.model
+                            .sample_one(&mut self.data_rng, &mut ws.sample, None, &mut ws.codes);
+                        round_into(&ws.sample, ws.v.col_as_slice_mut(s));
+                    }
+                }
+                continue;
+            }
             self.model
                 .sample_one(&mut self.data_rng, &mut ws.sample, None, &mut ws.codes);
-            self.aug.view_sample(
-                &ws.sample,
-                ws.v1.col_as_slice_mut(s),
-                ws.v2.col_as_slice_mut(s),
-                &mut self.mask_rng,
-            );
+            let (first, second) = ws.v.as_mut().split_at_col_mut(b);
+            let a = col_slice(first, s);
+            let c = col_slice(second, s);
+            match (T::as_f64_mut(a), T::as_f64_mut(c)) {
+                (Some(a), Some(c)) => self.aug.view_sample(&ws.sample, a, c, &mut self.mask_rng),
+                _ => {
+                    let [sa, sc] = &mut ws.view_scratch;
+                    self.aug.view_sample(&ws.sample, sa, sc, &mut self.mask_rng);
+                    let (first, second) = ws.v.as_mut().split_at_col_mut(b);
+                    round_into(sa, col_slice(first, s));
+                    round_into(sc, col_slice(second, s));
+                }
+            }
         }
     }
 
-    /// Phase 3: F1 = h(W·X1) and, when the views differ, F2 = h(W·X2) (activated in place).
+    /// Phase 3: [F1 F2] = h(W·[X⁺ X⁺⁺]), one product for both views (activated in place).
     pub fn forward(&mut self) {
         let ws = &mut self.ws;
-        let identity = self.aug.identity_views();
-        let x1 = if identity { &ws.x } else { &ws.v1 };
-        self.net.preactivations_into(x1.as_ref(), ws.f1.as_mut());
-        Network::activate_in_place(&mut ws.f1, &ws.bias);
-        if !identity {
-            self.net.preactivations_into(ws.v2.as_ref(), ws.f2.as_mut());
-            Network::activate_in_place(&mut ws.f2, &ws.bias);
-        }
+        self.net.preactivations_into(ws.v.as_ref(), ws.f.as_mut());
+        Network::<T>::activate_in_place(ws.f.as_mut(), &ws.bias_t);
     }
 
     /// Phase 4: the loss and ∂L/∂F1 gated by 1[|U1| > b] into the loss workspace.
     pub fn loss_and_grad(&mut self) -> f64 {
         let ws = &mut self.ws;
-        let f2 = if self.aug.identity_views() { &ws.f1 } else { &ws.f2 };
-        loss::loss_and_gated_grad(ws.f1.as_ref(), f2.as_ref(), self.settings.train.tau, &mut ws.loss)
+        let b = self.settings.train.batch;
+        let f = ws.f.as_ref();
+        let (f1, f2) = if f.ncols() == b {
+            (f, f)
+        } else {
+            (f.subcols(0, b), f.subcols(b, b))
+        };
+        loss::loss_and_gated_grad(f1, f2, self.settings.train.tau, &mut ws.loss)
     }
 
-    /// Phase 5: W ← (1 − ηλ)W − η·G·X1ᵀ: one scaling pass over W, then the product added
+    /// Phase 5: W ← (1 − ηλ)W − η·G·X⁺ᵀ: one scaling pass over W, then the product added
     /// in place. (The scaling cannot share phase 1's pass over W: the forward products of
     /// this step need the unscaled W, and faer's product offers no β·dst + α·AB.)
     pub fn apply_update(&mut self) {
         self.net.decay(self.settings.train.lr, self.settings.train.weight_decay);
         let ws = &self.ws;
-        let x1 = if self.aug.identity_views() { &ws.x } else { &ws.v1 };
         loss::accumulate_weight_grad(
-            &mut self.net.w,
+            self.net.w.as_mut(),
             Accum::Add,
-            &ws.loss.g,
-            x1.as_ref(),
+            ws.loss.g.as_ref(),
+            ws.x1(),
             -self.settings.train.lr,
         );
+    }
+}
+
+/// Column `s` of a column-major matrix view as a slice.
+fn col_slice<T: Real>(m: MatMut<'_, T>, s: usize) -> &mut [T] {
+    m.col_mut(s)
+        .try_as_col_major_mut()
+        .expect("column-major inputs")
+        .as_slice_mut()
+}
+
+/// dst ← src rounded to `T`.
+fn round_into<T: Real>(src: &[f64], dst: &mut [T]) {
+    for (d, &v) in dst.iter_mut().zip(src) {
+        *d = T::of(v);
     }
 }
 
