@@ -209,6 +209,12 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         dir.display()
     );
     println!(
+        "  time            SGD steps {:.1} s | metrics, probes, loss evaluation {:.1} s ({:.0}% of the run)",
+        output.step_seconds,
+        output.wall_seconds - output.step_seconds,
+        100.0 * (1.0 - output.step_seconds / output.wall_seconds.max(f64::MIN_POSITIVE))
+    );
+    println!(
         "  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}",
         get(Metric::AlignMedian)
     );

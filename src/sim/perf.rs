@@ -12,6 +12,7 @@ use rand_distr::{Distribution, StandardNormal};
 
 use crate::config::{Config, Settings};
 use crate::sim::linalg::{gemm, Real};
+use crate::sim::loss::accumulate_weight_grad;
 use crate::sim::rng::{self, Purpose};
 
 /// A problem size: latent dimension d, ambient d1, neurons m, batch B.
@@ -111,6 +112,42 @@ impl Size {
     }
 }
 
+/// The step's products by name, with their FLOPs at a size: [U1 U2] = W·[X1 X2],
+/// Sᵀ = F2ᵀF1, G = F2·Pᵀ, W += −η·G·X1ᵀ.
+pub const PRODUCTS: [&str; 4] = ["forward", "similarity", "softmax_grad", "update"];
+
+impl Size {
+    /// FLOPs of the product `name` of [`PRODUCTS`].
+    pub fn product_flops(&self, name: &str) -> u64 {
+        match name {
+            "forward" => self.forward_flops(),
+            "similarity" | "softmax_grad" => self.loss_flops() / 2,
+            "update" => self.update_flops(),
+            other => panic!("no product {other}"),
+        }
+    }
+}
+
+/// GFLOP/s of a square n×n product in `T` (single-threaded, the best of three timings of
+/// `reps` products each): the core's practical peak, the anchor of every speed ratio.
+pub fn square_gflops<T: Real>(n: usize, reps: usize) -> f64 {
+    let mut rng = rng::stream(1, Purpose::Eval);
+    let a = gaussian::<T>(n, n, &mut rng);
+    let b = gaussian::<T>(n, n, &mut rng);
+    let mut c = Mat::<T>::zeros(n, n);
+    let mut product = || gemm(c.as_mut(), Accum::Replace, a.as_ref(), b.as_ref(), T::of(1.0));
+    product();
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let start = std::time::Instant::now();
+        for _ in 0..reps {
+            product();
+        }
+        best = best.min(start.elapsed().as_secs_f64() / reps as f64);
+    }
+    2.0 * (n as f64).powi(3) / best / 1e9
+}
+
 /// Operands of the bare products of one step, filled with Gaussian numbers once, in the
 /// same layout as the step's workspace (the two views side by side, d1×2B).
 pub struct GemmBound<T: Real = f64> {
@@ -159,24 +196,41 @@ impl<T: Real> GemmBound<T> {
         );
     }
 
-    /// Sᵀ = U2ᵀ·U1 and G = U2·Pᵀ (the loss products; the softmax is left out).
-    pub fn loss(&mut self) {
+    /// Sᵀ = U2ᵀ·U1 (the similarities, B×B).
+    pub fn similarity(&mut self) {
         let b = self.batch;
         let (u1, u2) = (self.u.as_ref().subcols(0, b), self.u.as_ref().subcols(b, b));
         gemm(self.pt.as_mut(), Accum::Replace, u2.transpose(), u1, T::of(1.0));
+    }
+
+    /// G = U2·Pᵀ (the softmax-weighted features, m×B).
+    pub fn softmax_grad(&mut self) {
+        let b = self.batch;
+        let u2 = self.u.as_ref().subcols(b, b);
         gemm(self.g.as_mut(), Accum::Replace, u2, self.pt.as_ref(), T::of(1e-6));
     }
 
-    /// W += −η·G·X1ᵀ (the update product).
+    /// Sᵀ = U2ᵀ·U1 and G = U2·Pᵀ (the loss products; the softmax is left out).
+    pub fn loss(&mut self) {
+        self.similarity();
+        self.softmax_grad();
+    }
+
+    /// W += −η·G·X1ᵀ (the update product, as the step does it).
     pub fn update(&mut self) {
         let x1 = self.x.as_ref().subcols(0, self.batch);
-        gemm(
-            self.w.as_mut(),
-            Accum::Add,
-            self.g.as_ref(),
-            x1.transpose(),
-            T::of(-1e-9),
-        );
+        accumulate_weight_grad(self.w.as_mut(), Accum::Add, self.g.as_ref(), x1, -1e-9);
+    }
+
+    /// The product `name` of [`PRODUCTS`].
+    pub fn product(&mut self, name: &str) {
+        match name {
+            "forward" => self.forward(),
+            "similarity" => self.similarity(),
+            "softmax_grad" => self.softmax_grad(),
+            "update" => self.update(),
+            other => panic!("no product {other}"),
+        }
     }
 
     /// All products of a step, in the step's order.

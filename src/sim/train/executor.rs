@@ -65,6 +65,8 @@ pub struct RunOutput {
     pub bias: Vec<f64>,
     /// Wall time of the whole run in seconds.
     pub wall_seconds: f64,
+    /// Of which inside the SGD steps (the rest: metrics, logging, probes, loss evaluation).
+    pub step_seconds: f64,
 }
 
 impl RunOutput {
@@ -185,17 +187,20 @@ impl<T: Real> Solver for Trainer<T> {
 /// The training loop shared by every solver: `steps` steps, the divergence guard (a
 /// non-finite loss stops the run with an error naming the step), the observer's
 /// `on_step`, and every `window` steps (and at the last) `on_window(solver, step, mean
-/// loss of the window, observer)`.
+/// loss of the window, observer)`. Returns the seconds spent inside the solver's steps.
 pub fn drive<S: Solver>(
     solver: &mut S,
     steps: usize,
     window: usize,
     observer: &mut dyn Observer,
     mut on_window: impl FnMut(&S, usize, f64, &mut dyn Observer) -> Result<()>,
-) -> Result<()> {
+) -> Result<f64> {
     let (mut sum, mut len) = (0.0, 0usize);
+    let mut in_steps = 0.0;
     for t in 1..=steps {
+        let clock = Instant::now();
         let l = solver.step()?;
+        in_steps += clock.elapsed().as_secs_f64();
         if !l.is_finite() {
             return Err(Error::Diverged { step: t, what: "loss" });
         }
@@ -208,7 +213,7 @@ pub fn drive<S: Solver>(
             len = 0;
         }
     }
-    Ok(())
+    Ok(in_steps)
 }
 
 /// Train for `settings.train.steps` steps with logging, then probe. Deterministic in the
@@ -233,7 +238,7 @@ fn run_in<T: Real>(settings: &Settings, observer: &mut dyn Observer) -> Result<R
     let mut log = vec![row0];
     let mut final_loss = f64::NAN;
     let mut last_report = None;
-    drive(
+    let step_seconds = drive(
         &mut trainer,
         settings.train.steps,
         settings.train.log_every,
@@ -269,6 +274,7 @@ fn run_in<T: Real>(settings: &Settings, observer: &mut dyn Observer) -> Result<R
         network: net,
         bias,
         wall_seconds: start.elapsed().as_secs_f64(),
+        step_seconds,
     })
 }
 
