@@ -27,7 +27,7 @@ The maths (numpy is row-major, so samples are ROWS here: X is B×d1, U = X Wᵀ 
 Speed choices (measured single-threaded on a shared 2-core AMD EPYC with AVX-512)
 --------------------------------------------------------------------------------
 * Both views live in ONE preallocated (2B, d1) array [X⁺; X⁺⁺], so the forward pass is one
-  product [X⁺; X⁺⁺] Wᵀ, which runs nearer the BLAS peak than two half-size products.
+  product [X⁺; X⁺⁺] Wᵀ (with OpenBLAS only 1–2% faster than two half-size products).
 * The factor 2 of the views is folded into x once (the sample is drawn as 2x); then
   x⁺ = (2x)·D is one multiply by the 0/1 mask and x⁺⁺ = 2x − x⁺ is one subtraction
   (exact: 2x − 2x = 0 and 2x − 0 = 2x), instead of two `where`s.
@@ -35,20 +35,23 @@ Speed choices (measured single-threaded on a shared 2-core AMD EPYC with AVX-512
   with `np.unpackbits` (about 10× faster than comparing uniforms with 1/2).
 * Bit generator SFC64 (about 20% faster normals than the default PCG64 here).
 * Gaussian noise: `rng.standard_normal(dtype=..., out=...)` (ziggurat) in float64; in float32
-  the Box–Muller transform of float32 uniforms, vectorised, is about 2× faster than numpy's
+  the Box–Muller transform of float32 uniforms, vectorised, is about 2.5× faster than numpy's
   float32 ziggurat here (its tails are cut at ≈5.8σ by the 24-bit uniforms: harmless here).
+  (float64 Box–Muller is slower than the ziggurat: numpy's float64 sin and cos are slow.)
 * Sparse part M z, two variants (`--sampling`): `dense` forms Z (B×d, entries 0/±1) and adds
   the product Z Mᵀ; `scatter` adds the ±atoms of the ≈ p·d nonzeros of each sample by
-  fancy-indexed `+=`, one pass per rank of a nonzero within its sample, never forming Z.  `auto` (the default) times 3 steps
-  of each at start-up and keeps the faster one.
+  fancy-indexed `+=`, one pass per rank of a nonzero within its sample, never forming Z.
+  `auto` (the default) times 3 steps of each at start-up and keeps the faster one; the two
+  are within a few per cent of each other at small and medium (the products dominate).
 * Every big buffer is allocated once in __init__ and written with `out=`; the step makes
-  only small temporaries (length B or m, the B×d codes and the B×d1 bytes of the mask).
+  only smaller temporaries (vectors of length B or m, the B×d codes, the B×d1 bytes of the
+  mask and, in the scatter variant, the ≈ p·d·B gathered atoms).
 * The loss needs S/τ and the gate needs only the zero pattern of F1, so F1 is scaled by 1/τ
   once (B·m numbers) instead of S (B² numbers).
-* exp: float64 exp near its underflow threshold (results below ≈1e-307) is about 10×
-  slower in numpy than elsewhere, so the shifted scores are clipped below at −700 first
-  (e^−700 ≈ 1e-304: each clipped term changes Z_p ≥ 1 by nothing at all); float32 exp has no
-  such slow path, so float32 uses plain np.exp.
+* exp: numpy's float64 exp of arguments below ≈ −708 (results subnormal or 0) is 10–40×
+  slower than elsewhere, so the shifted scores are clipped below at −700 first (e^−700 ≈
+  1e-304: a clipped term changes no sum Z_p ≥ 1, and P by < 1e-304); float32 exp has no such
+  slow path (the clip only costs a pass), so float32 uses plain np.exp.
 * ∂L/∂F1 = (P − I) F2 / B: the softmax normalisation and the factor η/B are applied to the
   rows of E = exp(S/τ − max) in one pass, η/B is subtracted from the diagonal (B numbers),
   and ONE product gives η·G (η folded in before Gᵀ X⁺).  The update is one product into a
