@@ -1,4 +1,4 @@
-//! Criterion benchmarks of the SGD step (issue #5): one full step and its phases, at the
+//! Criterion benchmarks of the SGD step (issue #5): one full step (f64 and f32) and its phases (f64), at the
 //! three sizes of `decouple::sim::perf`. Throughput is reported as `Elements`, which here means
 //! FLOPs of the phase's matrix products (so criterion's "elem/s" reads as FLOP/s); for the
 //! sampling and mask phases, which do no products, it is the number of input coordinates
@@ -38,6 +38,11 @@ fn bench_step(c: &mut Criterion) {
         t.step().unwrap();
         g.throughput(Throughput::Elements(size.step_flops()));
         g.bench_function("full_step", |b| b.iter(|| black_box(t.step().unwrap())));
+
+        // The same step in f32 (`[train] precision = "f32"`).
+        let mut t32 = Trainer::<f32>::build(&settings);
+        t32.step().unwrap();
+        g.bench_function("full_step_f32", |b| b.iter(|| black_box(t32.step().unwrap())));
 
         // Sampling alone: x = Mz + ξ for a batch (Data stream).
         let model = t.model().clone();

@@ -81,6 +81,9 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
     let mut push = |series, augmented, cfg: &Config, seed: u64| -> Result<()> {
         let mut c = cfg.clone();
         c.seed = seed;
+        if let Some(p) = a.precision {
+            c.train.precision = p;
+        }
         let settings = c.check()?;
         runs.push(PlannedRun {
             series,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::check::Verdict;
-use crate::config::Config;
+use crate::config::{Config, Precision};
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
 
@@ -122,6 +122,10 @@ pub struct AuditFile {
     pub decoupling: DecouplingSizes,
     /// Per claim id: expectation and thresholds.
     pub claims: BTreeMap<String, ClaimSpec>,
+    /// The SGD step's precision for every simulation, overriding the experiment files'
+    /// (`decouple audit --precision f32`; docs/THEORY.md §4.9). Not read from the file.
+    #[serde(skip)]
+    pub precision: Option<Precision>,
     /// Where the file was read from (for resolving experiment paths).
     #[serde(skip)]
     pub origin: PathBuf,
@@ -190,6 +194,12 @@ impl AuditFile {
             self.seeds = (1..=k as u64).collect();
         }
         Ok(self)
+    }
+
+    /// Every simulation's step in `precision` (None: as the experiment files say).
+    pub fn with_precision(mut self, precision: Option<Precision>) -> Self {
+        self.precision = precision;
+        self
     }
 
     /// The experiment file `rel` (relative to the audit file), read and parsed.

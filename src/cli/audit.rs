@@ -7,6 +7,7 @@ use anyhow::{bail, Context, Result};
 
 use decouple::audit::scale::Scale;
 use decouple::audit::{self, AuditFile, AuditReport};
+use decouple::config::Precision;
 use decouple::parallel;
 use decouple::report::claims;
 
@@ -33,6 +34,18 @@ pub struct AuditArgs {
     /// Audit file (default: experiments/audit_<scale>.toml).
     #[arg(long)]
     pub file: Option<PathBuf>,
+    /// Run every simulation's SGD step in this precision (f64 or f32), whatever the
+    /// experiment files say (docs/THEORY.md §4.9).
+    #[arg(long, value_parser = parse_precision)]
+    pub precision: Option<Precision>,
+}
+
+fn parse_precision(text: &str) -> std::result::Result<Precision, String> {
+    match text {
+        "f64" => Ok(Precision::F64),
+        "f32" => Ok(Precision::F32),
+        other => Err(format!("precision is f64 or f32, not {other}")),
+    }
 }
 
 fn audit_file(scale: Scale, file: Option<&Path>) -> PathBuf {
@@ -41,10 +54,21 @@ fn audit_file(scale: Scale, file: Option<&Path>) -> PathBuf {
 }
 
 /// Run the audit with a progress bar.
-pub fn run(path: &Path, seeds: Option<usize>, jobs: Option<usize>, quiet: bool) -> Result<AuditReport> {
-    let audit = AuditFile::from_file(path)?.with_seed_count(seeds)?;
+pub fn run(
+    path: &Path,
+    seeds: Option<usize>,
+    precision: Option<Precision>,
+    jobs: Option<usize>,
+    quiet: bool,
+) -> Result<AuditReport> {
+    let audit = AuditFile::from_file(path)?
+        .with_seed_count(seeds)?
+        .with_precision(precision);
     let jobs = jobs.unwrap_or_else(parallel::default_jobs);
-    let total = audit::plan(&audit)?.len();
+    let planned = audit::plan(&audit)?;
+    let total = planned.len();
+    let settings: Vec<_> = planned.into_iter().map(|p| p.settings).collect();
+    progress::print_estimate(&audit.name, &settings, jobs, quiet);
     let bar = progress::bar(total, quiet, &audit.name, "simulations");
     let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64))
         .with_context(|| format!("audit {}", path.display()))?;
@@ -61,7 +85,7 @@ fn print_table(report: &AuditReport) {
 pub fn main(args: &AuditArgs) -> Result<()> {
     let start = Instant::now();
     let path = audit_file(args.scale, args.file.as_deref());
-    let report = run(&path, args.seeds, args.jobs, args.quiet)?;
+    let report = run(&path, args.seeds, args.precision, args.jobs, args.quiet)?;
     let out = args
         .out
         .clone()

@@ -2,7 +2,37 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use decouple::sim::cost::CostModel;
 use decouple::sim::train::executor::{LogRow, Observer};
+use decouple::Settings;
+
+/// Print, before a long job starts, the cost model's estimate of its wall time
+/// (`decouple::sim::cost`, calibrated on this machine by a 0.3 s product); nothing when quiet.
+pub fn print_estimate(label: &str, runs: &[Settings], jobs: usize, quiet: bool) {
+    if quiet || runs.is_empty() {
+        return;
+    }
+    let model = CostModel::calibrate();
+    let secs = model.plan_seconds(runs, jobs);
+    eprintln!(
+        "{label}: {} simulations on {jobs} job(s), estimated {} (cost model of src/sim/cost.rs; \
+         this core runs products at {:.2}x the fit machine's rate; other load slows it)",
+        runs.len(),
+        duration_text(secs),
+        model.speed_f64
+    );
+}
+
+/// "45 s", "12.5 min" or "1.6 h".
+pub fn duration_text(secs: f64) -> String {
+    if secs < 90.0 {
+        format!("{secs:.0} s")
+    } else if secs < 5400.0 {
+        format!("{:.1} min", secs / 60.0)
+    } else {
+        format!("{:.1} h", secs / 3600.0)
+    }
+}
 
 /// A bar counting `unit`s, drawn on stderr unless `quiet`.
 pub fn bar(total: usize, quiet: bool, label: &str, unit: &str) -> ProgressBar {

@@ -7,7 +7,7 @@ use anyhow::Result;
 use decouple::report::progress::ProgressEvent;
 use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec};
 
-use super::progress::bar;
+use super::progress::{self, bar};
 
 /// Arguments of `decouple sweep`.
 #[derive(clap::Args)]
@@ -33,7 +33,14 @@ pub fn main(args: &SweepArgs) -> Result<()> {
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let spec = SweepSpec::from_file(&args.sweep)?;
     let jobs = args.jobs.unwrap_or_else(decouple::parallel::default_jobs);
-    let tasks = spec.tasks()?.len();
+    let all = spec.tasks()?;
+    let tasks = all.len();
+    let mine: Vec<_> = all
+        .into_iter()
+        .filter(|t| shard.is_none_or(|s| s.selects(t.index)))
+        .map(|t| t.settings)
+        .collect();
+    progress::print_estimate(&spec.name, &mine, jobs, args.quiet);
     let pb = bar(tasks, args.quiet, &spec.name, "runs");
     let opts = SweepOptions { jobs, shard };
     // The bar counts finished simulations; the per-run lines stay off under the bar.

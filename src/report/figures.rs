@@ -533,3 +533,23 @@ pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
     alignment_histogram(&runs, &files[2])?;
     Ok(files.to_vec())
 }
+
+/// The speed history of `benches/history.csv`: one line per series (a size and precision),
+/// the share of the core's peak against the record's index (one record per run of
+/// `benches/compare.sh`, oldest first).
+pub fn speed_history(series: &Series, out: &Path) -> Result<()> {
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (760, 440)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        line_panel(
+            &root,
+            out,
+            "SGD step: share of the core's peak (benches/compare.sh)",
+            "record (oldest first)",
+            series,
+        )?;
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}

@@ -12,6 +12,7 @@ pub mod figures;
 pub mod peer;
 pub mod progress;
 pub mod scaling;
+pub mod speed;
 pub mod sweep;
 
 use std::path::Path;
@@ -84,6 +85,7 @@ pub fn report_sections(
     sections.push(runs_section);
     sections.push(ablation_section);
     sections.push(peer::peer_section(&ctx)?);
+    sections.push(speed::speed_section(&ctx)?);
     Ok(sections)
 }
 

@@ -10,7 +10,7 @@
 
 use std::borrow::Cow;
 use std::fmt::Debug;
-use std::ops::{Add, Mul, Neg, Sub};
+use std::ops::{Add, Mul, MulAssign, Neg, Sub};
 
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
@@ -36,6 +36,7 @@ pub trait Real:
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
+    + MulAssign
     + Neg<Output = Self>
 {
     /// "f64" or "f32".
@@ -49,6 +50,8 @@ pub trait Real:
     /// The soft threshold u − clamp(u, −b, b) in this type (see
     /// [`crate::sim::network::soft_threshold`], the same bits for f64).
     fn soft_threshold(u: Self, b: Self) -> Self;
+    /// The larger of two values, the other one if one is NaN (as `f64::max`).
+    fn maximum(self, other: Self) -> Self;
     /// The slice itself when `Self` is f64 (so f64 code paths write in place), else None.
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
     /// The network in f64: borrowed for f64, converted for f32.
@@ -69,6 +72,10 @@ impl Real for f64 {
     #[inline(always)]
     fn soft_threshold(u: Self, b: Self) -> Self {
         u - u.max(-b).min(b)
+    }
+    #[inline(always)]
+    fn maximum(self, other: Self) -> Self {
+        self.max(other)
     }
     #[inline(always)]
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]> {
@@ -93,6 +100,10 @@ impl Real for f32 {
     #[inline(always)]
     fn soft_threshold(u: Self, b: Self) -> Self {
         u - u.max(-b).min(b)
+    }
+    #[inline(always)]
+    fn maximum(self, other: Self) -> Self {
+        self.max(other)
     }
     #[inline(always)]
     fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {

@@ -99,7 +99,7 @@ impl<T: Real> Network<T> {
         let scale = T::of(scale);
         for k in 0..self.d1() {
             for v in self.w.col_as_slice_mut(k) {
-                *v = *v * scale;
+                *v *= scale;
             }
         }
     }
