@@ -68,11 +68,14 @@ pub fn run(
     let planned = audit::plan(&audit)?;
     let total = planned.len();
     let settings: Vec<_> = planned.into_iter().map(|p| p.settings).collect();
-    progress::print_estimate(&audit.name, &settings, jobs, quiet);
-    let bar = progress::bar(total, quiet, &audit.name, "simulations");
+    let start = Instant::now();
+    let estimate = progress::print_estimate(&audit.name, &settings, jobs, quiet);
+    let name = audit.name.clone();
+    let bar = progress::bar(total, quiet, &name, "simulations");
     let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64))
         .with_context(|| format!("audit {}", path.display()))?;
     bar.finish_and_clear();
+    progress::print_actual(&name, estimate, start);
     Ok(report)
 }
 

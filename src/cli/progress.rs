@@ -8,9 +8,10 @@ use decouple::Settings;
 
 /// Print, before a long job starts, the cost model's estimate of its wall time
 /// (`decouple::sim::cost`, calibrated on this machine by a 0.3 s product); nothing when quiet.
-pub fn print_estimate(label: &str, runs: &[Settings], jobs: usize, quiet: bool) {
+/// Returns the estimate in seconds (None when quiet or nothing runs).
+pub fn print_estimate(label: &str, runs: &[Settings], jobs: usize, quiet: bool) -> Option<f64> {
     if quiet || runs.is_empty() {
-        return;
+        return None;
     }
     let model = CostModel::calibrate();
     let secs = model.plan_seconds(runs, jobs);
@@ -21,6 +22,18 @@ pub fn print_estimate(label: &str, runs: &[Settings], jobs: usize, quiet: bool) 
         duration_text(secs),
         model.speed_f64
     );
+    Some(secs)
+}
+
+/// After the job: its wall time beside the estimate printed before it.
+pub fn print_actual(label: &str, estimate: Option<f64>, start: std::time::Instant) {
+    if let Some(e) = estimate {
+        eprintln!(
+            "{label}: took {} (the simulations were estimated at {})",
+            duration_text(start.elapsed().as_secs_f64()),
+            duration_text(e)
+        );
+    }
 }
 
 /// "45 s", "12.5 min" or "1.6 h".

@@ -9,6 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use decouple::config::{Config, Settings};
 use decouple::report::peer;
+use decouple::sim::cost::CostModel;
 use decouple::sim::summary::Metric;
 use decouple::sim::train::executor::{self, RunOutput, Silent};
 use decouple::{io, parallel};
@@ -133,12 +134,13 @@ fn command_line() -> String {
 }
 
 fn run_one(settings: &Settings, out: &Path, quiet: bool) -> Result<()> {
+    let estimate = CostModel::calibrate().run_seconds(settings);
     let mut progress = TrainProgress::new(settings.train.steps, quiet, &settings.name);
     let output = executor::run(settings, &mut progress)?;
     progress.bar.finish_and_clear();
     let dir = out.join(&settings.name);
     io::write_run(&dir, &output, Some(command_line()))?;
-    print_summary(&output, &dir);
+    print_summary(&output, &dir, estimate);
     Ok(())
 }
 
@@ -196,7 +198,7 @@ fn print_seed_line(output: &RunOutput, dir: &Path) {
     );
 }
 
-fn print_summary(output: &RunOutput, dir: &Path) {
+fn print_summary(output: &RunOutput, dir: &Path, estimate: f64) {
     let settings = &output.settings;
     let summary = output.summary();
     let get = |k: Metric| summary.get(k);
@@ -209,10 +211,11 @@ fn print_summary(output: &RunOutput, dir: &Path) {
         dir.display()
     );
     println!(
-        "  time            SGD steps {:.1} s | metrics, probes, loss evaluation {:.1} s ({:.0}% of the run)",
+        "  time            SGD steps {:.1} s | metrics, probes, loss evaluation {:.1} s ({:.0}% of the run) | cost model's estimate {:.1} s",
         output.step_seconds,
         output.wall_seconds - output.step_seconds,
-        100.0 * (1.0 - output.step_seconds / output.wall_seconds.max(f64::MIN_POSITIVE))
+        100.0 * (1.0 - output.step_seconds / output.wall_seconds.max(f64::MIN_POSITIVE)),
+        estimate
     );
     println!(
         "  median alignment max_j|<w_i,M_j>|/|w_i|  {:.3}",

@@ -40,7 +40,8 @@ pub fn main(args: &SweepArgs) -> Result<()> {
         .filter(|t| shard.is_none_or(|s| s.selects(t.index)))
         .map(|t| t.settings)
         .collect();
-    progress::print_estimate(&spec.name, &mine, jobs, args.quiet);
+    let start = std::time::Instant::now();
+    let estimate = progress::print_estimate(&spec.name, &mine, jobs, args.quiet);
     let pb = bar(tasks, args.quiet, &spec.name, "runs");
     let opts = SweepOptions { jobs, shard };
     // The bar counts finished simulations; the per-run lines stay off under the bar.
@@ -56,6 +57,7 @@ pub fn main(args: &SweepArgs) -> Result<()> {
     };
     let outcome = sweep::run_sweep(&spec, &args.out, &opts, &on_event)?;
     pb.finish_and_clear();
+    progress::print_actual(&spec.name, estimate, start);
     if let Some(h) = &outcome.replaced_lock {
         eprintln!(
             "removed the stale lock of pid {} on {} (that process is gone) from {}",
