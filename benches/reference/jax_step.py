@@ -55,22 +55,11 @@ os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
 
 import numpy as np
 
-SIZES = {
-    "small": (50, 400, 200, 512),
-    "medium": (128, 1024, 512, 512),
-    "large": (256, 4096, 1024, 512),
-}
+# The sizes and their parsing are step.py's (same folder), so the scripts time the same thing.
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from step import SIZES, parse_size  # noqa: E402
+
 PRNGS = ("threefry2x32", "unsafe_rbg")
-
-
-def parse_size(arg):
-    """SIZE: a name in SIZES or d,d1,m,B."""
-    if arg in SIZES:
-        return SIZES[arg]
-    dims = tuple(int(v) for v in arg.split(","))
-    if len(dims) != 4:
-        raise SystemExit(f"SIZE must be small, medium, large or d,d1,m,B; got {arg!r}")
-    return dims
 
 
 def make_step(jax, jnp, d, d1, m, batch, dtype, seed=1,
