@@ -9,6 +9,9 @@
 //! * [`sweep_vs_d`]: a sweep's metrics (cell means and 95% t-intervals over seeds) against d
 //!   on log-log axes, one line per arm.
 //!
+//! A series' colour is that of the arm its label names ([`series_colours`]): RandomMask is
+//! blue and no augmentation red in every figure, whatever the order of the series.
+//!
 //! Only SVG: PNG would need plotters' bitmap backend plus a font rasteriser (ttf/ab_glyph
 //! and their system-font dependencies), which this crate does not take on. Every file is
 //! rendered to a string and written with [`write_atomic`].
@@ -21,21 +24,122 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use crate::config::AugmentationKind;
 use crate::error::{Error, Result};
 use crate::io::write_atomic;
 use crate::report::sweep::SweepTable;
 use crate::sim::summary::Metric;
 use crate::stats::mean_ci95;
 
-/// Line colours of the arms / runs, in order.
-pub const PALETTE: [RGBColor; 6] = [
+/// Line colours (the ten of Tableau's categorical palette). Blue is RandomMask's and red
+/// no augmentation's in every figure; see [`series_colours`].
+pub const PALETTE: [RGBColor; 10] = [
     RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
     RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
     RGBColor(23, 190, 207),
 ];
+
+/// The fixed colour of an augmentation arm, the same in every figure.
+pub fn arm_colour(kind: AugmentationKind) -> RGBColor {
+    match kind {
+        AugmentationKind::RandomMask => PALETTE[0],
+        AugmentationKind::None => PALETTE[3],
+        AugmentationKind::IndependentMask => PALETTE[2],
+        AugmentationKind::GaussianNoise => PALETTE[4],
+        AugmentationKind::BlockMask => PALETTE[5],
+    }
+}
+
+/// The lower-case words of a label: split at every character that is not a letter or a
+/// digit and where a lower-case letter meets an upper-case one ("RandomMask (baseline)" →
+/// random, mask, baseline; "theorem_no_aug" → theorem, no, aug).
+fn words(label: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in label.chars() {
+        if !c.is_alphanumeric() || (c.is_uppercase() && prev_lower) {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+        }
+        if c.is_alphanumeric() {
+            cur.extend(c.to_lowercase());
+        }
+        prev_lower = c.is_lowercase();
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// The augmentation arm a series label names, if any. The figures' labels are sweep values
+/// (`none`, `random_mask`, `independent_mask`, …), the report's names ("RandomMask
+/// (baseline)", "no augmentation") and run folders (`theorem_aug`, `theorem_no_aug`,
+/// `abl_baseline`, `abl_none`, `peer_random_mask`, …). By words (see [`words`]), first match:
+/// no augmentation for `none` or `no` followed by `aug`/`augmentation`/`augmented`; then
+/// `random mask`, `independent mask`, `gaussian noise`, `block mask`; then RandomMask for
+/// `baseline` or a lone `aug`/`augmentation`/`augmented` (the project's baseline and its
+/// `*_aug` experiments are RandomMask). Anything else (`keep_prob_0_1`, a config hash, a
+/// speed series) names no arm.
+pub fn arm_of(label: &str) -> Option<AugmentationKind> {
+    let w = words(label);
+    let aug = |x: &str| matches!(x, "aug" | "augmentation" | "augmented");
+    let pair = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    if w.iter().any(|x| x == "none") || w.windows(2).any(|p| p[0] == "no" && aug(&p[1])) {
+        Some(AugmentationKind::None)
+    } else if pair("random", "mask") || w.iter().any(|x| x == "randommask") {
+        Some(AugmentationKind::RandomMask)
+    } else if pair("independent", "mask") {
+        Some(AugmentationKind::IndependentMask)
+    } else if pair("gaussian", "noise") {
+        Some(AugmentationKind::GaussianNoise)
+    } else if pair("block", "mask") {
+        Some(AugmentationKind::BlockMask)
+    } else if w.iter().any(|x| x == "baseline" || aug(x)) {
+        Some(AugmentationKind::RandomMask)
+    } else {
+        None
+    }
+}
+
+/// The colours of a figure's series, in order: an arm's own colour ([`arm_colour`]) for a
+/// label that names one ([`arm_of`]); the other labels, in order, take the palette's
+/// colours that are neither RandomMask's nor no augmentation's nor used by another series
+/// of the figure (and cycle through those two-less eight once they run out).
+pub fn series_colours<S: AsRef<str>>(labels: &[S]) -> Vec<RGBColor> {
+    let fixed: Vec<Option<RGBColor>> = labels.iter().map(|l| arm_of(l.as_ref()).map(arm_colour)).collect();
+    let reserved = [
+        arm_colour(AugmentationKind::RandomMask),
+        arm_colour(AugmentationKind::None),
+    ];
+    let others: Vec<RGBColor> = PALETTE.into_iter().filter(|c| !reserved.contains(c)).collect();
+    let mut used: Vec<RGBColor> = fixed.iter().flatten().copied().collect();
+    let mut k = 0;
+    fixed
+        .into_iter()
+        .map(|f| {
+            f.unwrap_or_else(|| {
+                let c = others
+                    .iter()
+                    .find(|c| !used.contains(c))
+                    .copied()
+                    .unwrap_or(others[k % others.len()]);
+                k += 1;
+                used.push(c);
+                c
+            })
+        })
+        .collect()
+}
 
 /// Named line series: (label, points).
 pub type Series = Vec<(String, Vec<(f64, f64)>)>;
@@ -263,15 +367,15 @@ fn legend<'a, 'b: 'a>(
         .map_err(|e| perr(out, e))
 }
 
-/// Draw each series as a line in its palette colour (non-finite points left out) and the
-/// legend box in the upper right.
+/// Draw each series as a line in its colour ([`series_colours`]; non-finite points left out)
+/// and the legend box in the upper right.
 fn lines_with_legend<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     series: &[(String, Vec<(f64, f64)>)],
     out: &Path,
 ) -> Result<()> {
-    for (k, (label, pts)) in series.iter().enumerate() {
-        let c = PALETTE[k % PALETTE.len()];
+    let labels: Vec<&str> = series.iter().map(|(l, _)| l.as_str()).collect();
+    for ((label, pts), c) in series.iter().zip(series_colours(&labels)) {
         chart
             .draw_series(LineSeries::new(
                 pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()),
@@ -478,23 +582,23 @@ fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &s
         })
         .draw()
         .map_err(|e| perr(out, e))?;
-    for (k, (arm, pts)) in stats.iter().enumerate() {
-        draw_arm(&mut chart, out, k, arm, pts, (y0, y1))?;
+    let colours = series_colours(&stats.keys().collect::<Vec<_>>());
+    for ((arm, pts), c) in stats.iter().zip(colours) {
+        draw_arm(&mut chart, out, c, arm, pts, (y0, y1))?;
     }
     legend(&mut chart, out)
 }
 
-/// One arm of a log-log panel: line and dots through the positive cell means, whiskers
+/// One arm of a log-log panel, in colour `c`: line and dots through the positive cell means, whiskers
 /// clipped to the panel's y range `(y0, y1)` (in ln units).
 fn draw_arm<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     out: &Path,
-    k: usize,
+    c: RGBColor,
     arm: &str,
     pts: &[(f64, usize, f64, f64, f64)],
     (y0, y1): (f64, f64),
 ) -> Result<()> {
-    let c = PALETTE[k % PALETTE.len()];
     let good: Vec<_> = pts.iter().filter(|s| positive(s.0) && positive(s.2)).collect();
     chart
         .draw_series(LineSeries::new(
@@ -552,4 +656,64 @@ pub fn speed_history(series: &Series, out: &Path) -> Result<()> {
         root.present().map_err(|e| perr(out, e))?;
     }
     save(out, svg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_two_arms_keep_their_colours_whatever_the_order_and_label_style() {
+        let rm = arm_colour(AugmentationKind::RandomMask);
+        let none = arm_colour(AugmentationKind::None);
+        assert_ne!(rm, none);
+        // Sweep values, the report's names, run folders, CamelCase; both orders.
+        let pairs = [
+            ("random_mask", "none"),
+            ("RandomMask (baseline)", "no augmentation"),
+            ("theorem_aug", "theorem_no_aug"),
+            ("abl_baseline", "abl_none"),
+            ("peer_exact_random_mask", "peer_exact_none"),
+            ("RandomMask", "NoAug"),
+            ("tiny_aug", "tiny_no_aug"),
+        ];
+        for (a, b) in pairs {
+            assert_eq!(series_colours(&[a, b]), vec![rm, none], "{a} / {b}");
+            assert_eq!(series_colours(&[b, a]), vec![none, rm], "{b} / {a}");
+            let c = series_colours(&["other", b, "x", a]);
+            assert_eq!((c[1], c[3]), (none, rm), "among other series: {b} / {a}");
+        }
+        // The other augmentations have their own fixed colours.
+        let kinds = ["independent_mask", "gaussian_noise", "block_mask"];
+        let c = series_colours(&kinds);
+        assert_eq!(
+            c,
+            series_colours(&["abl_independent_mask", "abl_gaussian_noise", "BlockMask"])
+        );
+        assert!(c.iter().all(|x| *x != rm && *x != none));
+        // Labels that name no arm: distinct colours, never the two arms', none shared with
+        // an arm of the same figure, the same for the same labels in the same order.
+        for l in ["keep_prob_0_1", "f64 small", "3fa9c1d2", "all", "abl_gaussian_code"] {
+            assert_eq!(arm_of(l), None, "{l}");
+        }
+        let labels = [
+            "f32 small",
+            "independent_mask",
+            "f64 small",
+            "f32 large",
+            "f64 large",
+            "none",
+            "x",
+        ];
+        let c = series_colours(&labels);
+        for (i, a) in c.iter().enumerate() {
+            assert!(c[i + 1..].iter().all(|b| b != a), "{labels:?}: {c:?}");
+        }
+        assert_eq!(c[5], none);
+        assert!(!c.contains(&rm));
+        assert_eq!(c, series_colours(&labels));
+        // More labels than colours: they cycle, still never the arms' colours.
+        let many: Vec<String> = (0..20).map(|k| format!("series {k}")).collect();
+        assert!(series_colours(&many).iter().all(|x| *x != rm && *x != none));
+    }
 }
