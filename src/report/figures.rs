@@ -7,7 +7,7 @@
 //!   `metrics.csv`; one line per run.
 //! * [`alignment_histogram`]: the neurons' alignments, from `neurons.csv`; one outline per run.
 //! * [`sweep_vs_d`]: a sweep's metrics (cell means and 95% t-intervals over seeds) against d
-//!   on log-log axes, one line per arm.
+//!   on log-log axes ticked at 1, 2, 5 × 10^k ([`ticks_125`]), one line per arm.
 //!
 //! A series' colour is that of the arm its label names ([`series_colours`]): RandomMask is
 //! blue and no augmentation red in every figure, whatever the order of the series.
@@ -20,6 +20,7 @@ use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -354,10 +355,7 @@ fn line_panel(
 }
 
 /// The legend box of a panel, in its upper right.
-fn legend<'a, 'b: 'a>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
-    out: &Path,
-) -> Result<()> {
+fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'b>, CT>, out: &Path) -> Result<()> {
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
@@ -524,6 +522,147 @@ pub fn sweep_vs_d(
     save(out, svg)
 }
 
+/// At most this many ticks on a log axis.
+const MAX_LOG_TICKS: usize = 7;
+
+/// Tick values for a log axis over [lo, hi] (0 < lo < hi; nothing otherwise), ascending:
+///
+/// 1. the values 1, 2, 5 × 10^k inside the range, when there are 3 to [`MAX_LOG_TICKS`];
+/// 2. more than that (a wide range): the first of 1, 3 × 10^k; 1 × 10^k; every 2nd, 3rd, …
+///    power of ten (10^k with k a multiple of n) that gives at most [`MAX_LOG_TICKS`];
+/// 3. fewer than 3 (a range under about a decade): 1, 1.5, 2, 3, 5, 7 × 10^k, when that gives
+///    at least 3;
+/// 4. otherwise (a narrow range) round values: the multiples of the largest step 1, 2 or
+///    5 × 10^k that puts at least 3 in the range.
+///
+/// Three rather than two as the least: two ticks (e.g. 20 and 50 for d from 16 to 48) hardly
+/// show the scale.
+pub fn ticks_125(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && lo < hi && hi.is_finite()) {
+        return Vec::new();
+    }
+    let (k0, k1) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let inside = |v: &f64| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9);
+    // m × 10^k for the mantissas `ms` and the k that are multiples of `every`.
+    let decades = |ms: &[f64], every: i32| -> Vec<f64> {
+        (k0..=k1)
+            .filter(|k| k.rem_euclid(every) == 0)
+            .flat_map(|k| ms.iter().map(move |&m| pow10(m, k)))
+            .filter(inside)
+            .collect()
+    };
+    let t = decades(&[1.0, 2.0, 5.0], 1);
+    if t.len() > MAX_LOG_TICKS {
+        let sparser = [decades(&[1.0, 3.0], 1), decades(&[1.0], 1)];
+        return sparser
+            .into_iter()
+            .chain((2..).map(|n| decades(&[1.0], n)))
+            .find(|t| t.len() <= MAX_LOG_TICKS)
+            .unwrap_or_default();
+    }
+    if t.len() >= 3 {
+        return t;
+    }
+    let t = decades(&[1.0, 1.5, 2.0, 3.0, 5.0, 7.0], 1);
+    if t.len() >= 3 {
+        return t;
+    }
+    round_ticks(lo, hi)
+}
+
+/// m × 10^k, correctly rounded for negative k too (0.02 is 2 / 100, not 2 × 0.01).
+fn pow10(m: f64, k: i32) -> f64 {
+    if k >= 0 {
+        m * 10f64.powi(k)
+    } else {
+        m / 10f64.powi(-k)
+    }
+}
+
+/// The multiples in [lo, hi] of the largest step 1, 2 or 5 × 10^k that gives at least 3.
+fn round_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let top = (hi - lo).log10().ceil() as i32;
+    let steps = (0..60).map(|i| pow10([1.0, 5.0, 2.0][(i % 3) as usize], top - (i + 2) / 3));
+    for step in steps {
+        let (n0, n1) = ((lo / step - 1e-9).ceil() as i64, (hi / step + 1e-9).floor() as i64);
+        if n1 - n0 >= 2 {
+            return (n0..=n1).map(|n| n as f64 * step).collect();
+        }
+    }
+    vec![lo, hi]
+}
+
+/// A tick's label, compact: at most 6 significant digits, no trailing zeros ("0.02", "0.5",
+/// "10", "200", "1.5"); "1e-5", "2e6" outside [10^-4, 10^6).
+pub fn tick_label(v: f64) -> String {
+    let a = v.abs();
+    let trim = |s: String| -> String {
+        if s.contains('.') {
+            s.trim_end_matches('0').trim_end_matches('.').to_string()
+        } else {
+            s
+        }
+    };
+    if a == 0.0 || !a.is_finite() {
+        format!("{v}")
+    } else if (1e-4..1e6).contains(&a) {
+        let decimals = (5 - a.log10().floor() as i32).max(0) as usize;
+        trim(format!("{v:.decimals$}"))
+    } else {
+        let s = format!("{v:.5e}");
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        format!("{}e{e}", trim(m.to_string()))
+    }
+}
+
+/// A log axis over [lo, hi] (0 < lo < hi), ticked, gridded and labelled at [`ticks_125`]
+/// with [`tick_label`]: plotters' own log axis puts no tick inside a range narrower than a
+/// decade.
+struct LogAxis {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl LogAxis {
+    fn new(lo: f64, hi: f64) -> Self {
+        Self {
+            lo,
+            hi,
+            ticks: ticks_125(lo, hi),
+        }
+    }
+}
+
+impl Ranged for LogAxis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let t = (v.ln() - self.lo.ln()) / (self.hi.ln() - self.lo.ln());
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    /// The ticks as the bold key points (grid lines and labels); no light ones.
+    fn key_points<Hint: KeyPointHint>(&self, hint: Hint) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+impl ValueFormatter<f64> for LogAxis {
+    fn format(v: &f64) -> String {
+        tick_label(*v)
+    }
+}
+
 fn positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
@@ -548,73 +687,57 @@ fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &s
     if xs.is_empty() || ys.is_empty() {
         return Ok(());
     }
-    // Log axes drawn as linear axes over ln(value) with the values as labels: plotters'
-    // own log axis puts no tick inside a range narrower than a decade.
     let (x0, x1) = ln_range(&xs);
     let (y0, y1) = ln_range(&ys);
     let xpad = 0.08 * (x1 - x0).max(0.1);
     let yspan = (y1 - y0).max(0.2);
     // Room above the data for the legend.
-    let (y0, y1) = (y0 - 0.08 * yspan, y1 + 0.45 * yspan);
+    let x = LogAxis::new((x0 - xpad).exp(), (x1 + xpad).exp());
+    let y = LogAxis::new((y0 - 0.08 * yspan).exp(), (y1 + 0.45 * yspan).exp());
+    let (ylo, yhi) = (y.lo, y.hi);
     let mut chart = ChartBuilder::on(area)
         .caption(label, ("sans-serif", 16))
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d((x0 - xpad)..(x1 + xpad), y0..y1)
+        .build_cartesian_2d(x, y)
         .map_err(|e| perr(out, e))?;
     chart
         .configure_mesh()
         .x_desc("d (log scale)")
         .y_desc(format!("{label} (log scale)"))
-        .x_labels(6)
-        .y_labels(6)
-        .x_label_formatter(&|v| format!("{:.0}", v.exp()))
-        .y_label_formatter(&|v| {
-            let e = v.exp();
-            if e >= 100.0 {
-                format!("{e:.0}")
-            } else if e >= 1.0 {
-                format!("{e:.2}")
-            } else {
-                format!("{e:.3}")
-            }
-        })
         .draw()
         .map_err(|e| perr(out, e))?;
     let colours = series_colours(&stats.keys().collect::<Vec<_>>());
     for ((arm, pts), c) in stats.iter().zip(colours) {
-        draw_arm(&mut chart, out, c, arm, pts, (y0, y1))?;
+        draw_arm(&mut chart, out, c, arm, pts, (ylo, yhi))?;
     }
     legend(&mut chart, out)
 }
 
-/// One arm of a log-log panel, in colour `c`: line and dots through the positive cell means, whiskers
-/// clipped to the panel's y range `(y0, y1)` (in ln units).
+/// One arm of a log-log panel, in colour `c`: line and dots through the positive cell
+/// means, whiskers clipped to the panel's y range `(ylo, yhi)`.
 fn draw_arm<'a, 'b: 'a>(
-    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogAxis, LogAxis>>,
     out: &Path,
     c: RGBColor,
     arm: &str,
     pts: &[(f64, usize, f64, f64, f64)],
-    (y0, y1): (f64, f64),
+    (ylo, yhi): (f64, f64),
 ) -> Result<()> {
     let good: Vec<_> = pts.iter().filter(|s| positive(s.0) && positive(s.2)).collect();
     chart
-        .draw_series(LineSeries::new(
-            good.iter().map(|s| (s.0.ln(), s.2.ln())),
-            c.stroke_width(2),
-        ))
+        .draw_series(LineSeries::new(good.iter().map(|s| (s.0, s.2)), c.stroke_width(2)))
         .map_err(|e| perr(out, e))?
         .label(arm.to_string())
         .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
     chart
-        .draw_series(good.iter().map(|s| Circle::new((s.0.ln(), s.2.ln()), 3, c.filled())))
+        .draw_series(good.iter().map(|s| Circle::new((s.0, s.2), 3, c.filled())))
         .map_err(|e| perr(out, e))?;
     chart
         .draw_series(good.iter().filter(|s| s.3.is_finite()).map(|s| {
-            let lo = if s.3 > 0.0 { s.3.ln().max(y0) } else { y0 };
-            PathElement::new(vec![(s.0.ln(), lo), (s.0.ln(), s.4.ln().min(y1))], c.stroke_width(1))
+            let lo = if s.3 > 0.0 { s.3.max(ylo) } else { ylo };
+            PathElement::new(vec![(s.0, lo), (s.0, s.4.min(yhi))], c.stroke_width(1))
         }))
         .map_err(|e| perr(out, e))?;
     Ok(())
@@ -715,5 +838,66 @@ mod tests {
         // More labels than colours: they cycle, still never the arms' colours.
         let many: Vec<String> = (0..20).map(|k| format!("series {k}")).collect();
         assert!(series_colours(&many).iter().all(|x| *x != rm && *x != none));
+    }
+
+    #[test]
+    fn log_ticks_sit_at_1_2_5_values_or_say_why_not() {
+        let close =
+            |a: &[f64], b: &[f64]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x / y - 1.0).abs() < 1e-12);
+        let cases: [((f64, f64), &[f64]); 8] = [
+            // 1-2-5 values.
+            ((0.01, 1.0), &[0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0]),
+            ((3.0, 120.0), &[5.0, 10.0, 20.0, 50.0, 100.0]),
+            // Fewer than 3 (20, 50; 0.2, 0.5): 1, 1.5, 2, 3, 5, 7 × 10^k.
+            ((14.7, 52.4), &[15.0, 20.0, 30.0, 50.0]),
+            ((0.13, 0.6), &[0.15, 0.2, 0.3, 0.5]),
+            // Under 3 of those either: round values.
+            ((0.82, 0.95), &[0.85, 0.9, 0.95]),
+            ((15.9, 16.1), &[15.9, 16.0, 16.1]),
+            // Wide ranges thinned: 1, 3 × 10^k; then powers of ten; then every n-th.
+            ((0.2, 50.0), &[0.3, 1.0, 3.0, 10.0, 30.0]),
+            ((1e-6, 1e3), &[1e-6, 1e-4, 1e-2, 1.0, 100.0]),
+        ];
+        for ((lo, hi), want) in cases {
+            let t = ticks_125(lo, hi);
+            assert!(close(&t, want), "{lo}..{hi}: {t:?}, want {want:?}");
+        }
+        // Any range: 3 to 7 ascending values inside it.
+        for (lo, hi) in [
+            (1e-9, 1e9),
+            (0.5, 0.51),
+            (7.0, 9.0),
+            (0.011, 0.099),
+            (1.0, 1e12),
+            (123.0, 124.0),
+        ] {
+            let t = ticks_125(lo, hi);
+            assert!((3..=MAX_LOG_TICKS).contains(&t.len()), "{lo}..{hi}: {t:?}");
+            assert!(t.windows(2).all(|w| w[0] < w[1]), "{t:?}");
+            assert!(
+                t.iter().all(|v| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9)),
+                "{t:?}"
+            );
+        }
+        assert!(ticks_125(1.0, 1.0).is_empty() && ticks_125(0.0, 1.0).is_empty() && ticks_125(2.0, 1.0).is_empty());
+    }
+
+    #[test]
+    fn tick_labels_are_compact() {
+        for (v, want) in [
+            (0.02, "0.02"),
+            (0.5, "0.5"),
+            (10.0, "10"),
+            (200.0, "200"),
+            (1.5, "1.5"),
+            (0.02f64.ln().exp(), "0.02"),
+            (0.85 + 1e-15, "0.85"),
+            (1e-5, "1e-5"),
+            (2e6, "2e6"),
+            (0.0001, "0.0001"),
+            (123456.0, "123456"),
+        ] {
+            assert_eq!(tick_label(v), want, "{v}");
+        }
     }
 }
