@@ -10,7 +10,9 @@
 //!   on log-log axes ticked at 1, 2, 5 × 10^k ([`ticks_125`]), one line per arm.
 //!
 //! A series' colour is that of the arm its label names ([`series_colours`]): RandomMask is
-//! blue and no augmentation red in every figure, whatever the order of the series.
+//! blue and no augmentation red in every figure, whatever the order of the series. The
+//! legend sits in a band of its own between a figure's title and its panels, never over
+//! the data.
 //!
 //! Only SVG: PNG would need plotters' bitmap backend plus a font rasteriser (ttf/ab_glyph
 //! and their system-font dependencies), which this crate does not take on. Every file is
@@ -24,6 +26,7 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, ValueFormatte
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::config::AugmentationKind;
 use crate::error::{Error, Result};
@@ -200,6 +203,114 @@ fn save(path: &Path, svg: String) -> Result<()> {
     write_atomic(path, svg.as_bytes())
 }
 
+/// A drawing area of a figure (pixel coordinates).
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A legend entry: a series' label and line colour.
+type Entry = (String, RGBColor);
+
+/// The legend entries of a figure's series labels, in their [`series_colours`].
+fn legend_entries<S: AsRef<str>>(labels: &[S]) -> Vec<Entry> {
+    let names = labels.iter().map(|l| l.as_ref().to_string());
+    names.zip(series_colours(labels)).collect()
+}
+
+/// The legend's text size, row height, line sample length and space between entries (px).
+const LEGEND_FONT: u32 = 14;
+const LEGEND_ROW: u32 = 22;
+const LEGEND_SAMPLE: i32 = 24;
+const LEGEND_GAP: i32 = 28;
+
+/// An entry's width (px): line sample, space, label. The viewer sets SVG text in its own
+/// font, so the label is counted at 0.6 em a character, a little over the average of the
+/// common sans-serif fonts.
+fn entry_width(label: &str) -> i32 {
+    LEGEND_SAMPLE + 8 + (0.6 * f64::from(LEGEND_FONT) * label.chars().count() as f64).ceil() as i32
+}
+
+/// The legend's rows (entry indices, in order), each filled up to `width` px.
+fn legend_rows(entries: &[Entry], width: i32) -> Vec<Vec<usize>> {
+    let mut rows: Vec<Vec<usize>> = Vec::new();
+    let mut used = 0;
+    for (i, (label, _)) in entries.iter().enumerate() {
+        let w = entry_width(label);
+        match rows.last_mut() {
+            Some(row) if used + LEGEND_GAP + w <= width => {
+                row.push(i);
+                used += LEGEND_GAP + w;
+            }
+            _ => {
+                rows.push(vec![i]);
+                used = w;
+            }
+        }
+    }
+    rows
+}
+
+/// The height (px) of the legend band of `entries` across a figure `width` px wide.
+fn legend_height(entries: &[Entry], width: u32) -> u32 {
+    if entries.is_empty() {
+        return 0;
+    }
+    legend_rows(entries, width as i32 - 20).len() as u32 * LEGEND_ROW + 8
+}
+
+/// The legend: `entries` (a line sample in the series' colour and its label) in centred
+/// rows on `band`, a strip of the figure outside the panels.
+fn draw_legend(band: &Area<'_>, entries: &[Entry], out: &Path) -> Result<()> {
+    let width = band.dim_in_pixel().0 as i32;
+    let style = TextStyle::from(("sans-serif", LEGEND_FONT).into_font()).pos(Pos::new(HPos::Left, VPos::Center));
+    for (r, row) in legend_rows(entries, width - 20).iter().enumerate() {
+        let total = row
+            .iter()
+            .map(|&i| entry_width(&entries[i].0) + LEGEND_GAP)
+            .sum::<i32>()
+            - LEGEND_GAP;
+        let mut x = (width - total) / 2;
+        let y = (r as u32 * LEGEND_ROW + LEGEND_ROW / 2 + 4) as i32;
+        for &i in row {
+            let (label, c) = &entries[i];
+            band.draw(&PathElement::new(
+                vec![(x, y), (x + LEGEND_SAMPLE, y)],
+                c.stroke_width(2),
+            ))
+            .map_err(|e| perr(out, e))?;
+            band.draw(&Text::new(label.as_str(), (x + LEGEND_SAMPLE + 8, y), &style))
+                .map_err(|e| perr(out, e))?;
+            x += entry_width(label) + LEGEND_GAP;
+        }
+    }
+    Ok(())
+}
+
+/// Render a figure into `out`: on white, `size` px for the title (if any) and the panels,
+/// which `draw` draws on its area; between them a band for the legend of `entries` (none
+/// without entries), so that no legend covers data.
+fn render(
+    out: &Path,
+    (w, h): (u32, u32),
+    title: Option<&str>,
+    entries: &[Entry],
+    draw: impl FnOnce(&Area<'_>) -> Result<()>,
+) -> Result<()> {
+    let band = legend_height(entries, w);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (w, h + band)).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+        let below = match title {
+            Some(t) => root.titled(t, ("sans-serif", 18)).map_err(|e| perr(out, e))?,
+            None => root.clone(),
+        };
+        let (legend, panels) = below.split_vertically(band);
+        draw_legend(&legend, entries, out)?;
+        draw(&panels)?;
+        root.present().map_err(|e| perr(out, e))?;
+    }
+    save(out, svg)
+}
+
 /// White → dark blue.
 fn colour(v: f64) -> RGBColor {
     let t = v.clamp(0.0, 1.0);
@@ -238,24 +349,19 @@ pub fn heatmap(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
         .iter()
         .map(|(_, d)| sorted_cosines(d))
         .collect::<Result<Vec<_>>>()?;
-    let mut svg = String::new();
-    {
-        let w = 420 * runs.len() as u32 + 110;
-        let root = SVGBackend::with_string(&mut svg, (w, 520)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+    let w = 420 * runs.len() as u32 + 110;
+    render(out, (w, 520), None, &[], |root| {
         let (main, bar) = root.split_horizontally(w - 110);
         let panels = main.split_evenly((1, runs.len()));
         for ((label, _), (mat, area)) in runs.iter().zip(mats.iter().zip(panels.iter())) {
             heatmap_panel(area, out, label, mat)?;
         }
-        colour_bar(&bar, out)?;
-        root.present().map_err(|e| perr(out, e))?;
-    }
-    save(out, svg)
+        colour_bar(&bar, out)
+    })
 }
 
 /// One heatmap panel: `mat[neuron][atom]`, captioned `label`.
-fn heatmap_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &str, mat: &[Vec<f64>]) -> Result<()> {
+fn heatmap_panel(area: &Area<'_>, out: &Path, label: &str, mat: &[Vec<f64>]) -> Result<()> {
     let (m, d) = (mat.len(), mat.first().map_or(0, Vec::len));
     let mut chart = ChartBuilder::on(area)
         .caption(label, ("sans-serif", 18))
@@ -287,7 +393,7 @@ fn heatmap_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &
 }
 
 /// The heatmaps' colour bar, |cos| from 0 to 1.
-fn colour_bar(bar: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path) -> Result<()> {
+fn colour_bar(bar: &Area<'_>, out: &Path) -> Result<()> {
     let mut cb = ChartBuilder::on(bar)
         .caption("|cos|", ("sans-serif", 14))
         .margin_top(8)
@@ -328,17 +434,23 @@ fn finite_range(vals: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// One panel of line series (`entries` give their colours, in order) on linear axes fitted
+/// to the data, captioned `caption` if given.
 fn line_panel(
-    area: &DrawingArea<SVGBackend<'_>, Shift>,
+    area: &Area<'_>,
     out: &Path,
-    title: &str,
-    x_desc: &str,
+    caption: Option<&str>,
+    (x_desc, y_desc): (&str, &str),
     series: &[(String, Vec<(f64, f64)>)],
+    entries: &[Entry],
 ) -> Result<()> {
     let (x0, x1) = finite_range(series.iter().flat_map(|(_, p)| p.iter().map(|q| q.0)));
     let (y0, y1) = finite_range(series.iter().flat_map(|(_, p)| p.iter().map(|q| q.1)));
-    let mut chart = ChartBuilder::on(area)
-        .caption(title, ("sans-serif", 18))
+    let mut builder = ChartBuilder::on(area);
+    if let Some(c) = caption {
+        builder.caption(c, ("sans-serif", 18));
+    }
+    let mut chart = builder
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(55)
@@ -348,42 +460,28 @@ fn line_panel(
         .configure_mesh()
         .x_label_formatter(&|v| format!("{v:.0}"))
         .x_desc(x_desc)
-        .y_desc(title)
+        .y_desc(y_desc)
         .draw()
         .map_err(|e| perr(out, e))?;
-    lines_with_legend(&mut chart, series, out)
+    draw_lines(&mut chart, series, entries, out)
 }
 
-/// The legend box of a panel, in its upper right.
-fn legend<'a, 'b: 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, SVGBackend<'b>, CT>, out: &Path) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .position(SeriesLabelPosition::UpperRight)
-        .draw()
-        .map_err(|e| perr(out, e))
-}
-
-/// Draw each series as a line in its colour ([`series_colours`]; non-finite points left out)
-/// and the legend box in the upper right.
-fn lines_with_legend<'a, 'b: 'a>(
+/// Draw each series as a line in its entry's colour (non-finite points left out).
+fn draw_lines<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     series: &[(String, Vec<(f64, f64)>)],
+    entries: &[Entry],
     out: &Path,
 ) -> Result<()> {
-    let labels: Vec<&str> = series.iter().map(|(l, _)| l.as_str()).collect();
-    for ((label, pts), c) in series.iter().zip(series_colours(&labels)) {
+    for ((_, pts), (_, c)) in series.iter().zip(entries) {
         chart
             .draw_series(LineSeries::new(
                 pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()),
                 c.stroke_width(2),
             ))
-            .map_err(|e| perr(out, e))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+            .map_err(|e| perr(out, e))?;
     }
-    legend(chart, out)
+    Ok(())
 }
 
 /// Training curves (loss, median alignment, mean cos(f(x), f(ξ)) against step) of `runs`.
@@ -406,17 +504,13 @@ pub fn curves(runs: &[(String, PathBuf)], out: &Path) -> Result<()> {
             series.push((label.clone(), step.iter().copied().zip(y).collect()));
         }
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (1380, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(out, e))?;
-        let panels = root.split_evenly((1, 3));
-        for ((_, title, series), area) in cols.iter().zip(panels.iter()) {
-            line_panel(area, out, title, "SGD step", series)?;
+    let entries = legend_entries(&runs.iter().map(|(l, _)| l).collect::<Vec<_>>());
+    render(out, (1380, 440), None, &entries, |root| {
+        for ((_, title, series), area) in cols.iter().zip(root.split_evenly((1, 3)).iter()) {
+            line_panel(area, out, Some(title), ("SGD step", title), series, &entries)?;
         }
-        root.present().map_err(|e| perr(out, e))?;
-    }
-    save(out, svg)
+        Ok(())
+    })
 }
 
 /// Histogram (20 bins on [0, 1], fraction of neurons) of the alignments of `runs`.
@@ -439,17 +533,14 @@ pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()>
         pts.push((1.0, 0.0));
         series.push((label.clone(), pts));
     }
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (640, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(out, e))?;
-        let ymax = series
-            .iter()
-            .flat_map(|(_, p)| p.iter().map(|q| q.1))
-            .fold(0.0f64, f64::max)
-            * 1.1;
-        let mut chart = ChartBuilder::on(&root)
-            .caption("alignment of the neurons", ("sans-serif", 18))
+    let ymax = series
+        .iter()
+        .flat_map(|(_, p)| p.iter().map(|q| q.1))
+        .fold(0.0f64, f64::max)
+        * 1.1;
+    let entries = legend_entries(&runs.iter().map(|(l, _)| l).collect::<Vec<_>>());
+    render(out, (640, 440), Some("alignment of the neurons"), &entries, |root| {
+        let mut chart = ChartBuilder::on(root)
             .margin(10)
             .x_label_area_size(40)
             .y_label_area_size(55)
@@ -461,10 +552,8 @@ pub fn alignment_histogram(runs: &[(String, PathBuf)], out: &Path) -> Result<()>
             .y_desc("fraction of neurons")
             .draw()
             .map_err(|e| perr(out, e))?;
-        lines_with_legend(&mut chart, &series, out)?;
-        root.present().map_err(|e| perr(out, e))?;
-    }
-    save(out, svg)
+        draw_lines(&mut chart, &series, &entries, out)
+    })
 }
 
 /// Per arm and d: (d, n, mean, lo, hi) of `metric` over the seeds: the rows grouped by
@@ -508,18 +597,19 @@ pub fn sweep_vs_d(
 ) -> Result<()> {
     let cols = 3usize;
     let rows = metrics.len().div_ceil(cols);
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (460 * cols as u32, 380 * rows as u32)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(out, e))?;
+    let stats: Vec<CellStats> = metrics
+        .iter()
+        .map(|(metric, _)| cell_stats(table, arm_key, d_key, *metric))
+        .collect();
+    // Every metric's cells group the same rows, so every panel has the same arms.
+    let entries = legend_entries(&stats.first().map(|s| s.keys().collect::<Vec<_>>()).unwrap_or_default());
+    render(out, (460 * cols as u32, 380 * rows as u32), None, &entries, |root| {
         let panels = root.split_evenly((rows, cols));
-        for ((metric, label), area) in metrics.iter().zip(panels.iter()) {
-            let stats = cell_stats(table, arm_key, d_key, *metric);
-            loglog_panel(area, out, label, &stats)?;
+        for (((_, label), stats), area) in metrics.iter().zip(&stats).zip(panels.iter()) {
+            loglog_panel(area, out, label, stats, &entries)?;
         }
-        root.present().map_err(|e| perr(out, e))?;
-    }
-    save(out, svg)
+        Ok(())
+    })
 }
 
 /// At most this many ticks on a log axis.
@@ -674,9 +764,9 @@ fn ln_range(vals: &[f64]) -> (f64, f64) {
     })
 }
 
-/// One panel of [`sweep_vs_d`]: the arms' cell means of one metric against d, log-log
-/// (nothing drawn when no value is positive).
-fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &str, stats: &CellStats) -> Result<()> {
+/// One panel of [`sweep_vs_d`]: the arms' cell means of one metric against d, log-log, in
+/// the colours of `entries` (the arms, in order; nothing drawn when no value is positive).
+fn loglog_panel(area: &Area<'_>, out: &Path, label: &str, stats: &CellStats, entries: &[Entry]) -> Result<()> {
     let xs: Vec<f64> = stats.values().flatten().map(|s| s.0).filter(|&v| positive(v)).collect();
     let ys: Vec<f64> = stats
         .values()
@@ -690,10 +780,9 @@ fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &s
     let (x0, x1) = ln_range(&xs);
     let (y0, y1) = ln_range(&ys);
     let xpad = 0.08 * (x1 - x0).max(0.1);
-    let yspan = (y1 - y0).max(0.2);
-    // Room above the data for the legend.
+    let ypad = 0.08 * (y1 - y0).max(0.2);
     let x = LogAxis::new((x0 - xpad).exp(), (x1 + xpad).exp());
-    let y = LogAxis::new((y0 - 0.08 * yspan).exp(), (y1 + 0.45 * yspan).exp());
+    let y = LogAxis::new((y0 - ypad).exp(), (y1 + ypad).exp());
     let (ylo, yhi) = (y.lo, y.hi);
     let mut chart = ChartBuilder::on(area)
         .caption(label, ("sans-serif", 16))
@@ -708,11 +797,10 @@ fn loglog_panel(area: &DrawingArea<SVGBackend<'_>, Shift>, out: &Path, label: &s
         .y_desc(format!("{label} (log scale)"))
         .draw()
         .map_err(|e| perr(out, e))?;
-    let colours = series_colours(&stats.keys().collect::<Vec<_>>());
-    for ((arm, pts), c) in stats.iter().zip(colours) {
-        draw_arm(&mut chart, out, c, arm, pts, (ylo, yhi))?;
+    for (pts, (_, c)) in stats.values().zip(entries) {
+        draw_arm(&mut chart, out, *c, pts, (ylo, yhi))?;
     }
-    legend(&mut chart, out)
+    Ok(())
 }
 
 /// One arm of a log-log panel, in colour `c`: line and dots through the positive cell
@@ -721,16 +809,13 @@ fn draw_arm<'a, 'b: 'a>(
     chart: &mut ChartContext<'a, SVGBackend<'b>, Cartesian2d<LogAxis, LogAxis>>,
     out: &Path,
     c: RGBColor,
-    arm: &str,
     pts: &[(f64, usize, f64, f64, f64)],
     (ylo, yhi): (f64, f64),
 ) -> Result<()> {
     let good: Vec<_> = pts.iter().filter(|s| positive(s.0) && positive(s.2)).collect();
     chart
         .draw_series(LineSeries::new(good.iter().map(|s| (s.0, s.2)), c.stroke_width(2)))
-        .map_err(|e| perr(out, e))?
-        .label(arm.to_string())
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+        .map_err(|e| perr(out, e))?;
     chart
         .draw_series(good.iter().map(|s| Circle::new((s.0, s.2), 3, c.filled())))
         .map_err(|e| perr(out, e))?;
@@ -765,20 +850,12 @@ pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
 /// the share of the core's peak against the record's index (one record per run of
 /// `benches/compare.sh`, oldest first).
 pub fn speed_history(series: &Series, out: &Path) -> Result<()> {
-    let mut svg = String::new();
-    {
-        let root = SVGBackend::with_string(&mut svg, (760, 440)).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| perr(out, e))?;
-        line_panel(
-            &root,
-            out,
-            "SGD step: share of the core's peak (benches/compare.sh)",
-            "record (oldest first)",
-            series,
-        )?;
-        root.present().map_err(|e| perr(out, e))?;
-    }
-    save(out, svg)
+    let entries = legend_entries(&series.iter().map(|(l, _)| l).collect::<Vec<_>>());
+    let title = "SGD step: share of the core's peak (benches/compare.sh)";
+    render(out, (760, 440), Some(title), &entries, |root| {
+        let descs = ("record (oldest first)", "share of the core's peak");
+        line_panel(root, out, None, descs, series, &entries)
+    })
 }
 
 #[cfg(test)]
