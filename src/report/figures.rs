@@ -829,12 +829,24 @@ fn draw_arm<'a, 'b: 'a>(
 }
 
 /// The figures of one run folder into `out`: `heatmap.svg`, `curves.svg`,
-/// `alignment_hist.svg`. Returns their paths.
+/// `alignment_hist.svg`, labelled with the folder's name. Returns their paths.
 pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>> {
-    let label = run_dir
-        .file_name()
-        .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
-    let runs = vec![(label, run_dir.to_path_buf())];
+    plot_runs(&[run_dir.to_path_buf()], out)
+}
+
+/// The figures of several run folders into `out`, together: `heatmap.svg` (one panel per
+/// run), `curves.svg` and `alignment_hist.svg` (one line per run), each run labelled with
+/// its folder's name. Returns their paths.
+pub fn plot_runs(run_dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>> {
+    let runs: Vec<(String, PathBuf)> = run_dirs
+        .iter()
+        .map(|d| {
+            let label = d
+                .file_name()
+                .map_or_else(|| "run".to_string(), |n| n.to_string_lossy().into_owned());
+            (label, d.clone())
+        })
+        .collect();
     let files = [
         out.join("heatmap.svg"),
         out.join("curves.svg"),
