@@ -69,10 +69,8 @@ fn words(label: &str) -> Vec<String> {
     let mut cur = String::new();
     let mut prev_lower = false;
     for c in label.chars() {
-        if !c.is_alphanumeric() || (c.is_uppercase() && prev_lower) {
-            if !cur.is_empty() {
-                out.push(std::mem::take(&mut cur));
-            }
+        if (!c.is_alphanumeric() || (c.is_uppercase() && prev_lower)) && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
         }
         if c.is_alphanumeric() {
             cur.extend(c.to_lowercase());
