@@ -472,11 +472,16 @@ fn draw_lines<'a, 'b: 'a>(
     out: &Path,
 ) -> Result<()> {
     for ((_, pts), (_, c)) in series.iter().zip(entries) {
+        // A series of one point (the speed history's first record) draws no line: a dot.
+        let dots = if pts.len() == 1 { 3 } else { 0 };
         chart
-            .draw_series(LineSeries::new(
-                pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()),
-                c.stroke_width(2),
-            ))
+            .draw_series(
+                LineSeries::new(
+                    pts.iter().copied().filter(|p| p.0.is_finite() && p.1.is_finite()),
+                    c.stroke_width(2),
+                )
+                .point_size(dots),
+            )
             .map_err(|e| perr(out, e))?;
     }
     Ok(())
