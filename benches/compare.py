@@ -112,7 +112,7 @@ def cpu_flags():
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("flags"):
                 f = line.split()
-                return ",".join(x for x in ("avx2", "fma", "avx512f") if x in f)
+                return "+".join(x for x in ("avx2", "fma", "avx512f") if x in f)
     except OSError:
         pass
     return ""
@@ -172,8 +172,10 @@ def main():
     if args.cost_model:
         return cost_model_data(steptime, rounds)
 
-    cpu = cpu_model()
-    print(f"machine: {cpu} ({cpu_flags()}), {os.cpu_count()} cores; commit {git_commit()}; "
+    # The history is kept per CPU: the model name and its vector extensions (two machines
+    # sold as "AMD EPYC" can differ in AVX-512, and so in peak).
+    cpu = f"{cpu_model()} ({cpu_flags()})"
+    print(f"machine: {cpu}, {os.cpu_count()} cores; commit {git_commit()}; "
           f"{rounds} round(s); single-threaded processes"
           + (", pinned to core 0" if shutil.which("taskset") else ""))
     started = time.time()
