@@ -27,7 +27,7 @@ enum Command {
     Sweep(cli::sweep::SweepArgs),
     /// Combine the outputs of the shards of one sweep.
     Merge(cli::merge::MergeArgs),
-    /// Draw the SVG figures of a run folder (or a sweep folder).
+    /// Draw the SVG figures of run folders (together in one set) or of a sweep folder.
     Plot(cli::plot::PlotArgs),
     /// Run what the report needs and write OUT/REPORT.md.
     Report(cli::report::ReportArgs),

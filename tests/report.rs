@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use decouple::config::AugmentationKind;
 use decouple::io;
 use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine};
 use decouple::report::figures;
@@ -292,6 +293,16 @@ fn plots_write_nonempty_svgs() {
     let pair = figs.join("pair_heatmap.svg");
     figures::heatmap(&runs, &pair).unwrap();
     files.push(pair);
+    // Both runs together: each line in its arm's colour, in the 3 panels and the legend.
+    let dirs: Vec<PathBuf> = runs.iter().map(|r| r.1.clone()).collect();
+    let both = figures::plot_runs(&dirs, &figs.join("both")).unwrap();
+    let curves = std::fs::read_to_string(&both[1]).unwrap();
+    for kind in [AugmentationKind::RandomMask, AugmentationKind::None] {
+        let c = figures::arm_colour(kind);
+        let stroke = format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2);
+        assert_eq!(curves.matches(&stroke).count(), 4, "{kind:?}: {stroke}");
+    }
+    files.extend(both);
     let o = sweep::run_sweep(&s, &tmp.path().join("sw"), &opts(None), &silent).unwrap();
     let table = SweepTable::read(&o.dir).unwrap();
     let f = figs.join("sweep.svg");

@@ -8,15 +8,12 @@
 //! Measured with `perf` on the 100-step d=50 profile run: `exp` took 56% of the time and
 //! the whole run 6.8 s; with `vzeroupper` after the products, 2.9 s.
 
-use std::borrow::Cow;
 use std::fmt::Debug;
 use std::ops::{Add, Mul, MulAssign, Neg, Sub};
 
 use faer::linalg::matmul::matmul;
 use faer::traits::ComplexField;
-use faer::{Accum, Mat, MatMut, MatRef, Par};
-
-use crate::sim::network::Network;
+use faer::{Accum, MatMut, MatRef, Par};
 
 /// A floating-point type the SGD step can run in: `f64` (the default) or `f32`
 /// (`[train] precision = "f32"`, docs/THEORY.md §4.9). Everything that decides a result
@@ -54,8 +51,6 @@ pub trait Real:
     fn maximum(self, other: Self) -> Self;
     /// The slice itself when `Self` is f64 (so f64 code paths write in place), else None.
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
-    /// The network in f64: borrowed for f64, converted for f32.
-    fn network_f64(net: &Network<Self>) -> Cow<'_, Network>;
 }
 
 impl Real for f64 {
@@ -81,9 +76,6 @@ impl Real for f64 {
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]> {
         Some(s)
     }
-    fn network_f64(net: &Network<Self>) -> Cow<'_, Network> {
-        Cow::Borrowed(net)
-    }
 }
 
 impl Real for f32 {
@@ -108,12 +100,6 @@ impl Real for f32 {
     #[inline(always)]
     fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
         None
-    }
-    fn network_f64(net: &Network<Self>) -> Cow<'_, Network> {
-        let (m, d1) = (net.w.nrows(), net.w.ncols());
-        Cow::Owned(Network {
-            w: Mat::from_fn(m, d1, |i, k| f64::from(net.w[(i, k)])),
-        })
     }
 }
 

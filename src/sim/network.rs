@@ -142,7 +142,13 @@ impl<T: Real> Network<T> {
 
     /// The same network in f64: borrowed when `T` is f64, converted (exactly) when f32.
     pub fn to_f64(&self) -> Cow<'_, Network> {
-        T::network_f64(self)
+        if let Some(net) = (self as &dyn std::any::Any).downcast_ref::<Network>() {
+            return Cow::Borrowed(net);
+        }
+        let (m, d1) = (self.m(), self.d1());
+        Cow::Owned(Network {
+            w: Mat::from_fn(m, d1, |i, k| self.w[(i, k)].wide()),
+        })
     }
 }
 
