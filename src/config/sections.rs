@@ -174,9 +174,16 @@ pub struct MetricsConfig {
     /// Fresh test samples for the noise-dominance cosine cos(f(x), f(ξ)).
     #[serde(default = "default_eval_samples")]
     pub eval_samples: usize,
-    /// Atom j is in N_i when |α_ij| ≥ support_share · max_k |α_ik|.
+    /// Atom j is in N_i when |α_ij| ≥ support_share · max_k |α_ik| (the relative rule: N_i
+    /// is never empty; reported as `support_size`).
     #[serde(default = "default_support_share")]
     pub support_share: f64,
+    /// The absolute rule of N_i the audit reads the theorem with (docs/THEORY.md §2.2): atom
+    /// j is in N_i when |α_ij| ≥ support_floor · √(2 ln d / d1) · ‖w_i‖, a multiple of the
+    /// largest coefficient a random direction has on d atoms; N_i may be empty. Left out
+    /// of the settings' JSON (and hash) at its default.
+    #[serde(default = "default_support_floor", skip_serializing_if = "is_default_support_floor")]
+    pub support_floor: f64,
     /// An atom is covered when it is some neuron's best atom with alignment above this.
     #[serde(default = "default_coverage_alignment")]
     pub coverage_alignment: f64,
@@ -184,6 +191,12 @@ pub struct MetricsConfig {
 
 fn default_eval_samples() -> usize {
     1000
+}
+fn default_support_floor() -> f64 {
+    3.0
+}
+fn is_default_support_floor(v: &f64) -> bool {
+    *v == default_support_floor()
 }
 fn default_support_share() -> f64 {
     0.5
@@ -197,6 +210,7 @@ impl Default for MetricsConfig {
         Self {
             eval_samples: default_eval_samples(),
             support_share: default_support_share(),
+            support_floor: default_support_floor(),
             coverage_alignment: default_coverage_alignment(),
         }
     }
@@ -392,6 +406,12 @@ impl MetricsConfig {
             "metrics.support_share",
             me.support_share,
             "must be in (0, 1]",
+        )?;
+        ensure(
+            me.support_floor > 0.0 && me.support_floor.is_finite(),
+            "metrics.support_floor",
+            me.support_floor,
+            "must be positive",
         )?;
         ensure(
             me.coverage_alignment >= 0.0 && me.coverage_alignment < 1.0,

@@ -4,7 +4,13 @@
 //! * alignment_i = max_j |α_ij| / ‖w_i‖ (= the best |cos(w_i, M_j)|, as M_j is a unit vector).
 //! * sparse share_i = ‖Mᵀw_i‖² / ‖w_i‖², the fraction of ‖w_i‖² on span(M); the rest lies on
 //!   M⊥, which is never formed (‖P⊥w‖² = ‖w‖² − ‖Mᵀw‖²).
-//! * |N_i| = #{j : |α_ij| ≥ support_share · max_k |α_ik|}.
+//! * |N_i| = #{j : |α_ij| ≥ support_share · max_k |α_ik|} (relative: never empty), and by
+//!   the absolute rule the audit reads the theorem with, #{j : |α_ij| ≥ c·√(2 ln d / d1)·‖w_i‖}
+//!   (c = `support_floor`: a multiple of the largest coefficient a random direction has on
+//!   d atoms; may be empty).
+//! * off the support, per coordinate: max_{j ∉ N_i} |α′_ij| (absolute rule) and
+//!   max_k |β_ik|, β the coordinates of the part of w_i off span(M), P⊥w_i = w_i − M Mᵀw_i,
+//!   in the standard basis of R^{d1} (the frame {P⊥e_k} of M⊥; M⊥ is never formed).
 //! * coverage: atom j is covered when it is the best atom of some neuron whose alignment
 //!   exceeds `coverage_alignment`; neurons per atom count such neurons.
 //! * noise dominance: cos(f(x), f(ξ)) over fresh test samples (docs/THEORY.md §2.1), undefined where
@@ -33,8 +39,14 @@ pub struct NeuronRow {
     pub alignment: f64,
     /// ‖Mᵀw_i‖² / ‖w_i‖².
     pub sparse_share: f64,
-    /// |N_i|.
+    /// |N_i| (relative rule).
     pub support_size: usize,
+    /// |N_i| by the absolute rule (may be 0).
+    pub support_abs: usize,
+    /// max_{j ∉ N_i} |α_ij| (absolute rule; over every j when N_i is empty).
+    pub off_support_max: f64,
+    /// max_k |(P⊥ w_i)_k|, the largest coefficient off span(M).
+    pub beta_max: f64,
     /// ‖w_i‖.
     pub norm: f64,
     /// b_i.
@@ -127,7 +139,9 @@ pub fn noise_cosines(net: &Network, bias: &[f64], batch: &Batch) -> Vec<f64> {
 fn neurons_and_atoms(
     alpha: &Mat<f64>,
     norms: &[f64],
+    beta_max: &[f64],
     bias: &[f64],
+    floor: f64,
     cfg: &MetricsConfig,
 ) -> (Vec<NeuronRow>, Vec<usize>, Vec<f64>) {
     let (m, d) = (alpha.nrows(), alpha.ncols());
@@ -150,6 +164,12 @@ fn neurons_and_atoms(
         let support_size = (0..d)
             .filter(|&j| best_abs > 0.0 && alpha[(i, j)].abs() >= cfg.support_share * best_abs)
             .count();
+        let cut = floor * norm;
+        let in_support = |j: usize| norm > 0.0 && alpha[(i, j)].abs() >= cut;
+        let support_abs = (0..d).filter(|&j| in_support(j)).count();
+        let off_support_max = (0..d)
+            .filter(|&j| !in_support(j))
+            .fold(0.0f64, |a, j| a.max(alpha[(i, j)].abs()));
         if alignment > cfg.coverage_alignment {
             per_atom[best] += 1;
         }
@@ -165,11 +185,27 @@ fn neurons_and_atoms(
             alignment,
             sparse_share,
             support_size,
+            support_abs,
+            off_support_max,
+            beta_max: beta_max[i],
             norm,
             bias: bias[i],
         });
     }
     (neurons, per_atom, atom_best)
+}
+
+/// Per neuron, max_k |(P⊥ w_i)_k| with P⊥w_i = w_i − M α_iᵀ (α = W M).
+fn off_span_maxima(net: &Network, alpha: &Mat<f64>, dict: &Dictionary) -> Vec<f64> {
+    let mut resid = net.w.clone();
+    gemm(resid.as_mut(), Accum::Add, alpha.as_ref(), dict.matrix().transpose(), -1.0);
+    let mut out = vec![0.0f64; net.m()];
+    for k in 0..resid.ncols() {
+        for (o, &v) in out.iter_mut().zip(resid.col_as_slice(k)) {
+            *o = o.max(v.abs());
+        }
+    }
+    out
 }
 
 /// Measure the features of `net` (with biases `bias`) against the dictionary, on the
@@ -179,7 +215,9 @@ pub fn measure(net: &Network, bias: &[f64], dict: &Dictionary, eval: &Batch, cfg
     let mut alpha = Mat::<f64>::zeros(m, dict.d());
     gemm(alpha.as_mut(), Accum::Replace, net.w.as_ref(), dict.matrix(), 1.0);
     let norms = net.row_norms();
-    let (neurons, per_atom, atom_best) = neurons_and_atoms(&alpha, &norms, bias, cfg);
+    let beta_max = off_span_maxima(net, &alpha, dict);
+    let floor = cfg.support_floor * (2.0 * (dict.d() as f64).ln() / dict.d1() as f64).sqrt();
+    let (neurons, per_atom, atom_best) = neurons_and_atoms(&alpha, &norms, &beta_max, bias, floor, cfg);
 
     let noise_cos = noise_cosines(net, bias, eval);
     let mut defined: Vec<f64> = noise_cos.iter().copied().filter(|c| !c.is_nan()).collect();
@@ -245,12 +283,37 @@ mod tests {
         let net = Network { w };
         let model = crate::sim::data::SparseCoding::new(dict.clone(), 0.5, 0.1);
         let eval = model.sample(50, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Eval));
-        let r = measure(&net, &[0.0; 4], &dict, &eval, &MetricsConfig::default());
+        // d1 = 6 is too small for the default floor (3·√(2 ln 3 / 6) > 1): use c = 1.
+        let cfg = MetricsConfig {
+            support_floor: 1.0,
+            ..MetricsConfig::default()
+        };
+        let r = measure(&net, &[0.0; 4], &dict, &eval, &cfg);
         assert_eq!(r.summary.align_median, 1.0);
         assert_eq!(r.summary.atoms_covered, 3);
         assert_eq!(r.summary.neurons_per_atom_max, 2);
         assert_eq!(r.summary.sparse_share_median, 1.0);
         assert_eq!(r.neurons[3].best_coef, -2.0);
         assert_eq!(r.summary.support_median, 1.0);
+        // Atoms are on span(M): nothing off it, nothing off the support.
+        for n in &r.neurons {
+            assert_eq!(n.support_abs, 1);
+            assert!(n.beta_max < 1e-12 && n.off_support_max < 1e-12, "{n:?}");
+        }
+    }
+
+    #[test]
+    fn the_absolute_rule_leaves_a_random_direction_without_support() {
+        let d1 = 400;
+        let dict = Dictionary::gaussian_qr(d1, 50, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Dictionary));
+        let net = Network::init(20, d1, 1.0, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Init));
+        let model = crate::sim::data::SparseCoding::new(dict.clone(), 0.05, 0.1);
+        let eval = model.sample(20, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Eval));
+        let r = measure(&net, &[0.0; 20], &dict, &eval, &MetricsConfig::default());
+        let empty = r.neurons.iter().filter(|n| n.support_abs == 0).count();
+        assert_eq!(empty, 20, "random directions have no coefficient 3x the noise floor");
+        for n in &r.neurons {
+            assert!(n.beta_max > 0.0 && n.off_support_max > 0.0);
+        }
     }
 }
