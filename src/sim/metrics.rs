@@ -198,7 +198,13 @@ fn neurons_and_atoms(
 /// Per neuron, max_k |(P⊥ w_i)_k| with P⊥w_i = w_i − M α_iᵀ (α = W M).
 fn off_span_maxima(net: &Network, alpha: &Mat<f64>, dict: &Dictionary) -> Vec<f64> {
     let mut resid = net.w.clone();
-    gemm(resid.as_mut(), Accum::Add, alpha.as_ref(), dict.matrix().transpose(), -1.0);
+    gemm(
+        resid.as_mut(),
+        Accum::Add,
+        alpha.as_ref(),
+        dict.matrix().transpose(),
+        -1.0,
+    );
     let mut out = vec![0.0f64; net.m()];
     for k in 0..resid.ncols() {
         for (o, &v) in out.iter_mut().zip(resid.col_as_slice(k)) {
@@ -305,8 +311,17 @@ mod tests {
     #[test]
     fn the_absolute_rule_leaves_a_random_direction_without_support() {
         let d1 = 400;
-        let dict = Dictionary::gaussian_qr(d1, 50, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Dictionary));
-        let net = Network::init(20, d1, 1.0, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Init));
+        let dict = Dictionary::gaussian_qr(
+            d1,
+            50,
+            &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Dictionary),
+        );
+        let net = Network::init(
+            20,
+            d1,
+            1.0,
+            &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Init),
+        );
         let model = crate::sim::data::SparseCoding::new(dict.clone(), 0.05, 0.1);
         let eval = model.sample(20, &mut crate::sim::rng::stream(1, crate::sim::rng::Purpose::Eval));
         let r = measure(&net, &[0.0; 20], &dict, &eval, &MetricsConfig::default());
