@@ -53,6 +53,20 @@ pub trait Real:
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]>;
 }
 
+/// The methods whose text is the same for f64 and f32 (each type's own `max`/`min`).
+macro_rules! same_in_both_types {
+    () => {
+        #[inline(always)]
+        fn soft_threshold(u: Self, b: Self) -> Self {
+            u - u.max(-b).min(b)
+        }
+        #[inline(always)]
+        fn maximum(self, other: Self) -> Self {
+            self.max(other)
+        }
+    };
+}
+
 impl Real for f64 {
     const NAME: &'static str = "f64";
     const ZERO: Self = 0.0;
@@ -64,14 +78,7 @@ impl Real for f64 {
     fn wide(self) -> f64 {
         self
     }
-    #[inline(always)]
-    fn soft_threshold(u: Self, b: Self) -> Self {
-        u - u.max(-b).min(b)
-    }
-    #[inline(always)]
-    fn maximum(self, other: Self) -> Self {
-        self.max(other)
-    }
+    same_in_both_types!();
     #[inline(always)]
     fn as_f64_mut(s: &mut [Self]) -> Option<&mut [f64]> {
         Some(s)
@@ -89,14 +96,7 @@ impl Real for f32 {
     fn wide(self) -> f64 {
         f64::from(self)
     }
-    #[inline(always)]
-    fn soft_threshold(u: Self, b: Self) -> Self {
-        u - u.max(-b).min(b)
-    }
-    #[inline(always)]
-    fn maximum(self, other: Self) -> Self {
-        self.max(other)
-    }
+    same_in_both_types!();
     #[inline(always)]
     fn as_f64_mut(_: &mut [Self]) -> Option<&mut [f64]> {
         None
