@@ -315,6 +315,24 @@ impl Checker {
         threshold: f64,
     ) -> Check {
         self.statistical += 1;
+        if x.len() < 3 {
+            // No slope to fit (e.g. the untrained control, where no neuron has a main
+            // atom): nothing is shown either way.
+            let mut c = Check::new(
+                name,
+                format!("{statistic} (OLS slope over {} points: fewer than three)", x.len()),
+                f64::NAN,
+                (f64::NAN, f64::NAN),
+                dir.into(),
+                threshold,
+                self.confidence,
+                f64::NAN,
+                x.len(),
+                Verdict::Inconclusive,
+            );
+            c.note = "fewer than three points: no slope".into();
+            return c;
+        }
         // A two-sided interval at 2c − 1 has one-sided ends at c.
         let f = stats::slope_fit(x, y, 2.0 * self.confidence - 1.0);
         Check::new(

@@ -25,7 +25,7 @@ pub use check::{Check, Checker, Comparison, Verdict};
 pub use claims::ClaimResult;
 pub use evidence::{DataRegime, Evidence, FinishedRun};
 pub use plan::{plan, run_all, PlannedRun, Series};
-pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MainSpec, SweepSpec};
+pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, SweepSpec};
 pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 
 use crate::error::Result;

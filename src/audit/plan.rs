@@ -21,6 +21,8 @@ pub enum Series {
     NaSweep,
     /// RandomMask, long runs for the time window.
     TimeWindow,
+    /// RandomMask at one d over m.
+    MSweep,
 }
 
 /// One planned simulation.
@@ -112,6 +114,21 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
             for &seed in &seeds {
                 push(series, augmented, &cfg, seed)?;
             }
+        }
+    }
+    let ms = &a.m_sweep;
+    for &k in &ms.m_per_d {
+        let spec = SweepSpec {
+            d: vec![ms.d],
+            d1_factor: ms.d1_factor,
+            d1_power: ms.d1_power,
+            m_per_d: k,
+            steps: ms.steps,
+            seeds: None,
+        };
+        let cfg = derived(&aug, ms.d, &spec, format!("{}_msweep_d{}_m{k}d", aug.name, ms.d));
+        for &seed in ms.seeds.as_ref().unwrap_or(&a.seeds) {
+            push(Series::MSweep, true, &cfg, seed)?;
         }
     }
     check_arms(&runs)?;

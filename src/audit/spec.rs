@@ -53,6 +53,24 @@ pub struct SweepSpec {
     pub seeds: Option<Vec<u64>>,
 }
 
+/// RandomMask at one d with several widths m = k·d: the o(m/d) half of the coverage.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct MSweepSpec {
+    /// The one d.
+    pub d: usize,
+    /// d1 = round(d1_factor · d^d1_power).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// The values of k in m = k·d (at least three: the claim fits a slope).
+    pub m_per_d: Vec<usize>,
+    /// SGD steps (default: the main experiment's).
+    pub steps: Option<usize>,
+    /// Seeds (default: the audit's).
+    pub seeds: Option<Vec<u64>>,
+}
+
 /// One regime of d1 for the data-model claims: d1 = round(d1_factor · d^d1_power).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -116,6 +134,8 @@ pub struct AuditFile {
     pub na_sweep: SweepSpec,
     /// RandomMask runs long enough for the scaled time window (one d).
     pub time_window: SweepSpec,
+    /// RandomMask at one d over m (the o(m/d) bound of the coverage).
+    pub m_sweep: MSweepSpec,
     /// The data model alone.
     pub data: DataSpec,
     /// The RandomMask identity.
@@ -171,6 +191,16 @@ impl AuditFile {
             if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
                 return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
             }
+        }
+        if self.m_sweep.m_per_d.len() < 3 || self.m_sweep.m_per_d.contains(&0) {
+            return Err(invalid(
+                "m_sweep.m_per_d",
+                self.m_sweep.m_per_d.len(),
+                "a slope needs at least three positive values of m/d",
+            ));
+        }
+        if self.m_sweep.seeds.as_ref().is_some_and(|v| v.len() < 2) {
+            return Err(invalid("m_sweep.seeds", "[]", "needs at least two seeds"));
         }
         if self.data.regimes.is_empty() {
             return Err(invalid("data.regimes", "[]", "name at least one regime of d1"));
