@@ -425,6 +425,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_slope_over_fewer_than_three_points_is_inconclusive_and_still_counted() {
+        let mut c = Checker::new(0.99);
+        let k = c.slope("s", "y against x", &[0.0, 1.0], &[1.0, 2.0], Direction::AtMost, 1.0);
+        assert_eq!(k.verdict, Verdict::Inconclusive);
+        assert!(k.value.is_nan() && k.ci_low.is_nan());
+        assert_eq!(c.statistical(), 1);
+    }
+
+    #[test]
     fn three_verdicts_from_the_interval() {
         use Direction::{AtLeast, AtMost};
         assert_eq!(judge(0.6, 0.9, AtLeast, 0.5), Verdict::Reproduced);
