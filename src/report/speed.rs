@@ -56,28 +56,21 @@ pub(super) fn speed_section(ctx: &Ctx<'_>) -> Result<Section> {
         });
     }
     let rows = read_history(&path)?;
-    // Records in file order: a record is one (date, commit, cpu) run of the script.
+    // Records in file order: a record is one (date, commit, cpu) run of the script; each
+    // share of peak is plotted against its record's index.
     let mut records: Vec<(String, String, String)> = Vec::new();
+    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     for r in &rows {
         let key = (r.date.clone(), r.commit.clone(), r.cpu.clone());
         if records.last() != Some(&key) {
             records.push(key);
         }
-    }
-    let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-    let mut record = 0usize;
-    let mut last: Option<(String, String, String)> = None;
-    for r in &rows {
-        let key = (r.date.clone(), r.commit.clone(), r.cpu.clone());
-        if last.as_ref() != Some(&key) {
-            record += usize::from(last.is_some());
-            last = Some(key);
-        }
         if let Some(name) = r.metric.strip_prefix("share_of_peak_") {
+            let record = (records.len() - 1) as f64;
             series
                 .entry(name.replace('_', " "))
                 .or_default()
-                .push((record as f64, r.value));
+                .push((record, r.value));
         }
     }
     let svg = ctx.out.join("figures/speed_history.svg");

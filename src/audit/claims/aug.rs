@@ -269,17 +269,19 @@ impl Claim for Coverage {
             maxs,
             s.network.m / s.model.d
         );
-        // o(m/d): over m = k d at one d, the neurons per atom grow slower than m/d.
-        let sweep: Vec<&FinishedRun> = ev
+        // o(m/d): over m = k d at one d, the neurons per atom grow slower than m/d (runs
+        // where no neuron has a main atom give no point).
+        let sweep: Vec<(&FinishedRun, f64)> = ev
             .series(Series::MSweep)
             .into_iter()
-            .filter(|r| neurons_per_atom(r) > 0.0)
+            .map(|r| (r, neurons_per_atom(r)))
+            .filter(|&(_, v)| v > 0.0)
             .collect();
         let (x, y): (Vec<f64>, Vec<f64>) = sweep
             .iter()
-            .map(|r| {
+            .map(|&(r, v)| {
                 let st = &r.plan.settings;
-                ((st.network.m as f64 / st.model.d as f64).ln(), neurons_per_atom(r).ln())
+                ((st.network.m as f64 / st.model.d as f64).ln(), v.ln())
             })
             .unzip();
         let mut upper = c.slope(
@@ -292,19 +294,14 @@ impl Claim for Coverage {
         );
         upper.note = sweep
             .iter()
-            .map(|r| {
+            .map(|&(r, v)| {
                 let st = &r.plan.settings;
-                format!(
-                    "m = {}d seed {}: {:.2}",
-                    st.network.m / st.model.d,
-                    st.seed,
-                    neurons_per_atom(r)
-                )
+                format!("m = {}d seed {}: {v:.2}", st.network.m / st.model.d, st.seed)
             })
             .collect::<Vec<_>>()
             .join(", ");
         let mut all = aug.clone();
-        all.extend(sweep.iter().copied());
+        all.extend(sweep.iter().map(|&(r, _)| r));
         Ok((vec![first, upper], seeds_of(&all)))
     }
 }

@@ -98,18 +98,17 @@ fn loss_and_grad<T: Real>(
 
 /// The largest entry (NaN entries are skipped, as by `f64::max`), in four lanes.
 fn max_of<T: Real>(v: &[T]) -> T {
-    let big = |a: T, b: T| a.maximum(b);
     let mut acc = [T::of(f64::NEG_INFINITY); 4];
     let mut chunks = v.chunks_exact(4);
     for c in &mut chunks {
         for l in 0..4 {
-            acc[l] = big(acc[l], c[l]);
+            acc[l] = acc[l].maximum(c[l]);
         }
     }
     for (l, &x) in chunks.remainder().iter().enumerate() {
-        acc[l] = big(acc[l], x);
+        acc[l] = acc[l].maximum(x);
     }
-    big(big(acc[0], acc[1]), big(acc[2], acc[3]))
+    acc[0].maximum(acc[1]).maximum(acc[2].maximum(acc[3]))
 }
 
 /// v ← exp((v − mx)·inv_tau) elementwise (the difference in `T`, the rest in f64); returns

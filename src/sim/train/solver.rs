@@ -73,16 +73,15 @@ impl<T: Real> Workspace<T> {
         let b = self.loss.pt.ncols();
         self.v.as_ref().subcols(0, b)
     }
+}
 
-    /// F1 = f(X⁺) and F2 = f(X⁺⁺) (m×B each; the same matrix with identical views).
-    pub fn features(&self) -> (MatRef<'_, T>, MatRef<'_, T>) {
-        let b = self.loss.pt.ncols();
-        let f = self.f.as_ref();
-        if f.ncols() == b {
-            (f, f)
-        } else {
-            (f.subcols(0, b), f.subcols(b, b))
-        }
+/// F1 = f(X⁺) and F2 = f(X⁺⁺) (m×B each) from the features of the inputs' columns `f`
+/// (m×B with identical views: both are `f`; m×2B otherwise: its two halves).
+fn feature_halves<T: Real>(f: MatRef<'_, T>, batch: usize) -> (MatRef<'_, T>, MatRef<'_, T>) {
+    if f.ncols() == batch {
+        (f, f)
+    } else {
+        (f.subcols(0, batch), f.subcols(batch, batch))
     }
 }
 
@@ -258,13 +257,7 @@ impl<T: Real> Trainer<T> {
     /// Phase 4: the loss and ∂L/∂F1 gated by 1[|U1| > b] into the loss workspace.
     pub fn loss_and_grad(&mut self) -> f64 {
         let ws = &mut self.ws;
-        let b = self.settings.train.batch;
-        let f = ws.f.as_ref();
-        let (f1, f2) = if f.ncols() == b {
-            (f, f)
-        } else {
-            (f.subcols(0, b), f.subcols(b, b))
-        };
+        let (f1, f2) = feature_halves(ws.f.as_ref(), self.settings.train.batch);
         loss::loss_and_gated_grad(f1, f2, self.settings.train.tau, &mut ws.loss)
     }
 
