@@ -149,7 +149,7 @@ pub type Series = Vec<(String, Vec<(f64, f64)>)>;
 /// Per arm, per d: (d, n, mean, ci95_lo, ci95_hi).
 pub type CellStats = BTreeMap<String, Vec<(f64, usize, f64, f64, f64)>>;
 
-fn perr(path: &Path, e: impl Display) -> Error {
+pub(crate) fn perr(path: &Path, e: impl Display) -> Error {
     Error::Plot {
         path: path.to_path_buf(),
         message: e.to_string(),
@@ -202,10 +202,10 @@ fn save(path: &Path, svg: String) -> Result<()> {
 }
 
 /// A drawing area of a figure (pixel coordinates).
-type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+pub(crate) type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 
 /// A legend entry: a series' label and line colour.
-type Entry = (String, RGBColor);
+pub(crate) type Entry = (String, RGBColor);
 
 /// The legend entries of a figure's series labels, in their [`series_colours`].
 fn legend_entries<S: AsRef<str>>(labels: &[S]) -> Vec<Entry> {
@@ -285,7 +285,7 @@ fn draw_legend(band: &Area<'_>, entries: &[Entry], out: &Path) -> Result<()> {
 /// Render a figure into `out`: on white, `size` px for the title (if any) and the panels,
 /// which `draw` draws on its area; between them a band for the legend of `entries` (none
 /// without entries), so that no legend covers data.
-fn render(
+pub(crate) fn render(
     out: &Path,
     (w, h): (u32, u32),
     title: Option<&str>,
@@ -711,14 +711,14 @@ pub fn tick_label(v: f64) -> String {
 /// A log axis over [lo, hi] (0 < lo < hi), ticked, gridded and labelled at [`ticks_125`]
 /// with [`tick_label`]: plotters' own log axis puts no tick inside a range narrower than a
 /// decade.
-struct LogAxis {
-    lo: f64,
-    hi: f64,
+pub(crate) struct LogAxis {
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
     ticks: Vec<f64>,
 }
 
 impl LogAxis {
-    fn new(lo: f64, hi: f64) -> Self {
+    pub(crate) fn new(lo: f64, hi: f64) -> Self {
         Self {
             lo,
             hi,
@@ -756,12 +756,12 @@ impl ValueFormatter<f64> for LogAxis {
     }
 }
 
-fn positive(v: f64) -> bool {
+pub(crate) fn positive(v: f64) -> bool {
     v.is_finite() && v > 0.0
 }
 
 /// (min, max) of the logarithms.
-fn ln_range(vals: &[f64]) -> (f64, f64) {
+pub(crate) fn ln_range(vals: &[f64]) -> (f64, f64) {
     vals.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |a, &v| {
         (a.0.min(v.ln()), a.1.max(v.ln()))
     })
