@@ -349,6 +349,60 @@ impl Checker {
         )
     }
 
+    /// The floor a of y = a + b·d^−k fitted over (d, y) ([`stats::floor_fit`], k from
+    /// `ks`), against `threshold`; a's interval two-sided at 2c − 1 (each end one-sided at
+    /// c), over every k the data do not reject. Inconclusive with fewer than four points.
+    #[allow(clippy::too_many_arguments)]
+    pub fn floor(
+        &mut self,
+        name: &str,
+        statistic: &str,
+        d: &[f64],
+        y: &[f64],
+        ks: &[f64],
+        dir: Direction,
+        threshold: f64,
+    ) -> (Check, Option<stats::FloorFit>) {
+        self.statistical += 1;
+        let fit = stats::floor_fit(d, y, ks, 2.0 * self.confidence - 1.0);
+        let Some(f) = fit else {
+            let mut c = Check::new(
+                name,
+                format!("{statistic} (fit over {} points: fewer than four)", d.len()),
+                f64::NAN,
+                (f64::NAN, f64::NAN),
+                dir.into(),
+                threshold,
+                self.confidence,
+                f64::NAN,
+                d.len(),
+                Verdict::Inconclusive,
+            );
+            c.note = "fewer than four points: no fit".into();
+            return (c, None);
+        };
+        let mut c = Check::new(
+            name,
+            format!(
+                "{statistic} (floor a of a + b d^-k, least squares over {} points; interval over the k the data allow, {} to {})",
+                f.n, f.k_range.0, f.k_range.1
+            ),
+            f.a,
+            (f.a_lo, f.a_hi),
+            dir.into(),
+            threshold,
+            self.confidence,
+            f64::NAN,
+            f.n,
+            judge(f.a_lo, f.a_hi, dir, threshold),
+        );
+        c.note = format!(
+            "a = {:.4}, b = {:.4} at the best k = {}; k from {} to {} not rejected",
+            f.a, f.b, f.k, f.k_range.0, f.k_range.1
+        );
+        (c, Some(f))
+    }
+
     /// The closed form against the two-sided t interval of the Monte Carlo mean: reproduced
     /// when it lies inside and the interval's half-width is at most `rel_precision` times
     /// the estimate's scale, refuted when it lies outside, inconclusive when inside an

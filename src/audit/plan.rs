@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use crate::audit::spec::{invalid, AuditFile, SweepSpec};
+use crate::audit::spec::{invalid, AuditFile, SweepSpec, Variant};
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::Result;
 use crate::parallel;
@@ -23,6 +23,10 @@ pub enum Series {
     TimeWindow,
     /// RandomMask at one d over m.
     MSweep,
+    /// RandomMask over d with d1 = d^1.5 (the theorem's poly(d) regime).
+    PolySweep,
+    /// RandomMask at one d over τ (and variants of κ, λ).
+    TauSweep,
 }
 
 /// One planned simulation.
@@ -42,7 +46,7 @@ fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
     c.model.d = d;
     c.model.d1 = (spec.d1_factor * (d as f64).powf(spec.d1_power)).round() as usize;
     c.network.m = spec.m_per_d * d;
-    if let Some(t) = spec.steps {
+    if let Some(t) = spec.steps_at(d, c.train.lr) {
         c.train.steps = t;
     }
     c
@@ -86,6 +90,9 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
         if let Some(p) = a.precision {
             c.train.precision = p;
         }
+        // The corollary's sample sizes: n_train = ⌈c d ln d⌉, n_test fixed.
+        c.probe.n_train = a.probes.n_train(c.model.d);
+        c.probe.n_test = a.probes.n_test;
         let settings = c.check()?;
         runs.push(PlannedRun {
             series,
@@ -101,7 +108,7 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
     for (spec, base, series, augmented) in [
         (&a.aug_sweep, &aug, Series::AugSweep, true),
         (&a.na_sweep, &na, Series::NaSweep, false),
-        (&a.time_window, &aug, Series::TimeWindow, true),
+        (&a.poly_sweep, &aug, Series::PolySweep, true),
     ] {
         let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
         for &d in &spec.d {
@@ -116,6 +123,66 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
             }
         }
     }
+    // The time window: every η runs the same η·t (steps × main η / η).
+    let tw = &a.time_window;
+    let lrs = if a.time_window_lr.is_empty() {
+        vec![aug.train.lr]
+    } else {
+        a.time_window_lr.clone()
+    };
+    for &lr in &lrs {
+        for &d in &tw.d {
+            let mut cfg = derived(&aug, d, tw, format!("{}_timewindow_d{d}_lr{lr}", aug.name));
+            cfg.train.steps = (cfg.train.steps as f64 * aug.train.lr / lr).round() as usize;
+            cfg.train.log_every = ((cfg.train.log_every as f64 * aug.train.lr / lr).round() as usize).max(1);
+            cfg.train.lr = lr;
+            for &seed in tw.seeds.as_ref().unwrap_or(&a.seeds) {
+                push(Series::TimeWindow, true, &cfg, seed)?;
+            }
+        }
+    }
+    let ts = &a.tau_sweep;
+    let base_variant = Variant {
+        kappa: aug.network.kappa,
+        weight_decay: aug.train.weight_decay,
+    };
+    // The main (κ, λ) at every τ (the slope); the variants at the middle τ (α/τ only).
+    let middle = ts.tau[ts.tau.len() / 2];
+    let runs_of = |v: &Variant| -> Vec<f64> {
+        if *v == base_variant {
+            ts.tau.clone()
+        } else {
+            vec![middle]
+        }
+    };
+    for variant in std::iter::once(base_variant).chain(ts.variants.iter().copied()) {
+        for tau in runs_of(&variant) {
+            let spec = SweepSpec {
+                d: vec![ts.d],
+                d1_factor: ts.d1_factor,
+                d1_power: ts.d1_power,
+                m_per_d: ts.m_per_d,
+                steps: None,
+                steps_per_d: Some(ts.steps_per_d),
+                seeds: None,
+            };
+            let mut cfg = derived(
+                &aug,
+                ts.d,
+                &spec,
+                format!(
+                    "{}_tausweep_d{}_tau{tau}_kappa{}_wd{}",
+                    aug.name, ts.d, variant.kappa, variant.weight_decay
+                ),
+            );
+            cfg.train.tau = tau;
+            cfg.network.kappa = variant.kappa;
+            cfg.train.weight_decay = variant.weight_decay;
+            for &seed in ts.seeds.as_ref().unwrap_or(&a.seeds) {
+                push(Series::TauSweep, true, &cfg, seed)?;
+            }
+        }
+    }
     let ms = &a.m_sweep;
     for &k in &ms.m_per_d {
         let spec = SweepSpec {
@@ -124,6 +191,7 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
             d1_power: ms.d1_power,
             m_per_d: k,
             steps: ms.steps,
+            steps_per_d: None,
             seeds: None,
         };
         let cfg = derived(&aug, ms.d, &spec, format!("{}_msweep_d{}_m{k}d", aug.name, ms.d));

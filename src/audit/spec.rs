@@ -49,8 +49,74 @@ pub struct SweepSpec {
     pub m_per_d: usize,
     /// SGD steps (default: the main experiment's).
     pub steps: Option<usize>,
+    /// Or SGD steps scaled with the formation time, ∝ d/η: round(steps_per_d · d / η)
+    /// (docs/THEORY.md §4.11; exclusive with `steps`).
+    #[serde(default)]
+    pub steps_per_d: Option<f64>,
     /// Seeds (default: the audit's).
     pub seeds: Option<Vec<u64>>,
+}
+
+impl SweepSpec {
+    /// The SGD steps at `d` with learning rate `lr` (None: the main experiment's).
+    pub fn steps_at(&self, d: usize, lr: f64) -> Option<usize> {
+        self.steps
+            .or_else(|| self.steps_per_d.map(|k| (k * d as f64 / lr).round().max(1.0) as usize))
+    }
+}
+
+/// RandomMask at one d over the temperature τ, in the main experiment's bias rule and
+/// weight decay and in variants of them: α ∝ τ and whether α/τ moves with κ and λ
+/// (docs/THEORY.md §4.11).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct TauSweepSpec {
+    /// The one d.
+    pub d: usize,
+    /// d1 = round(d1_factor · d^d1_power).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// m = m_per_d · d.
+    pub m_per_d: usize,
+    /// The temperatures (at least three: the claim fits a slope).
+    pub tau: Vec<f64>,
+    /// Settings of (κ, λ) run beside the main experiment's, at the middle τ of `tau`
+    /// (they report α/τ; the slope over τ is the main experiment's).
+    #[serde(default)]
+    pub variants: Vec<Variant>,
+    /// SGD steps: round(steps_per_d · d / η).
+    pub steps_per_d: f64,
+    /// Seeds (default: the audit's).
+    pub seeds: Option<Vec<u64>>,
+}
+
+/// One variant of the bias rule and weight decay.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    /// κ of the bias rule b_i = κ·s·‖w_i‖.
+    pub kappa: f64,
+    /// λ, the weight decay.
+    pub weight_decay: f64,
+}
+
+/// The probes' sample sizes in every run of the audit, as the corollary states them:
+/// n_train = ⌈c · d · ln d⌉ and a fixed, large n_test (docs/THEORY.md §4.11).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSizes {
+    /// c in n_train = ⌈c · d · ln d⌉.
+    pub n_train_per_d_ln_d: f64,
+    /// Test samples of every probe.
+    pub n_test: usize,
+}
+
+impl ProbeSizes {
+    /// n_train at `d`.
+    pub fn n_train(&self, d: usize) -> usize {
+        (self.n_train_per_d_ln_d * d as f64 * (d as f64).ln()).ceil() as usize
+    }
 }
 
 /// RandomMask at one d with several widths m = k·d: the o(m/d) half of the coverage.
@@ -132,8 +198,19 @@ pub struct AuditFile {
     pub aug_sweep: SweepSpec,
     /// No augmentation at more values of d.
     pub na_sweep: SweepSpec,
+    /// RandomMask in the theorem's d1 = poly(d) regime (d1 = d^1.5), beside the sweep's
+    /// d1 = 8d: the probes' trend over d in both.
+    pub poly_sweep: SweepSpec,
     /// RandomMask runs long enough for the scaled time window (one d).
     pub time_window: SweepSpec,
+    /// The learning rates η of the time-window runs (default: the main experiment's);
+    /// each runs `time_window.steps` × (main η / η) steps, so every η covers the same η·t.
+    #[serde(default)]
+    pub time_window_lr: Vec<f64>,
+    /// RandomMask at one d over τ (and variants of κ, λ): the α scale.
+    pub tau_sweep: TauSweepSpec,
+    /// The probes' sample sizes in every run.
+    pub probes: ProbeSizes,
     /// RandomMask at one d over m (the o(m/d) bound of the coverage).
     pub m_sweep: MSweepSpec,
     /// The data model alone.
@@ -186,11 +263,59 @@ impl AuditFile {
         for (key, s) in [
             ("aug_sweep", &self.aug_sweep),
             ("na_sweep", &self.na_sweep),
+            ("poly_sweep", &self.poly_sweep),
             ("time_window", &self.time_window),
         ] {
             if s.d.is_empty() || s.seeds.as_ref().is_some_and(|v| v.len() < 2) {
                 return Err(invalid(key, "[]", "needs values of d and at least two seeds"));
             }
+            if s.steps.is_some() && s.steps_per_d.is_some() {
+                return Err(invalid(key, "steps and steps_per_d", "give one of them"));
+            }
+            if s.steps_per_d.is_some_and(|k| !(k > 0.0 && k.is_finite())) {
+                return Err(invalid(key, "steps_per_d", "must be positive"));
+            }
+        }
+        if self.poly_sweep.d.len() < 3 {
+            return Err(invalid(
+                "poly_sweep.d",
+                self.poly_sweep.d.len(),
+                "a slope needs at least three values of d",
+            ));
+        }
+        if self.time_window_lr.iter().any(|&l| !(l > 0.0 && l.is_finite())) {
+            return Err(invalid("time_window_lr", "[..]", "learning rates must be positive"));
+        }
+        let t = &self.tau_sweep;
+        if t.tau.len() < 3 || t.tau.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
+            return Err(invalid(
+                "tau_sweep.tau",
+                t.tau.len(),
+                "a slope needs at least three positive temperatures",
+            ));
+        }
+        if !(t.steps_per_d > 0.0 && t.steps_per_d.is_finite()) || t.seeds.as_ref().is_some_and(|v| v.len() < 2) {
+            return Err(invalid(
+                "tau_sweep",
+                t.steps_per_d,
+                "needs steps_per_d > 0 and at least two seeds",
+            ));
+        }
+        if t.variants.iter().any(|v| !(v.kappa >= 0.0 && v.weight_decay >= 0.0)) {
+            return Err(invalid(
+                "tau_sweep.variants",
+                "[..]",
+                "kappa and weight_decay must be >= 0",
+            ));
+        }
+        if !(self.probes.n_train_per_d_ln_d > 0.0 && self.probes.n_train_per_d_ln_d.is_finite())
+            || self.probes.n_test == 0
+        {
+            return Err(invalid(
+                "probes",
+                self.probes.n_test,
+                "needs n_train_per_d_ln_d > 0 and n_test > 0",
+            ));
         }
         if self.m_sweep.m_per_d.len() < 3 || self.m_sweep.m_per_d.contains(&0) {
             return Err(invalid(

@@ -156,19 +156,30 @@ pub fn checks_csv(report: &AuditReport) -> Result<Vec<u8>> {
     finish_csv(w)
 }
 
+/// The columns that say which simulation a row is (after `series` and `arm`).
+const SETTING_COLUMNS: [&str; 9] = ["seed", "d", "d1", "m", "steps", "lr", "tau", "kappa", "weight_decay"];
+
+/// The values of [`SETTING_COLUMNS`] for one run.
+fn setting_values(s: &crate::config::Settings) -> Vec<String> {
+    vec![
+        s.seed.to_string(),
+        s.model.d.to_string(),
+        s.model.d1.to_string(),
+        s.network.m.to_string(),
+        s.train.steps.to_string(),
+        s.train.lr.to_string(),
+        s.train.tau.to_string(),
+        s.network.kappa.to_string(),
+        s.train.weight_decay.to_string(),
+    ]
+}
+
 /// A row of `runs.csv`: one simulation's summary.
 fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let first = report.evidence.runs.first().map(|r| &r.summary);
-    let mut header = vec![
-        "series".to_string(),
-        "arm".into(),
-        "seed".into(),
-        "d".into(),
-        "d1".into(),
-        "m".into(),
-        "steps".into(),
-    ];
+    let mut header = vec!["series".to_string(), "arm".into()];
+    header.extend(SETTING_COLUMNS.iter().map(|c| c.to_string()));
     if let Some(f) = &first {
         header.extend(f.rows().iter().map(|(k, _)| k.name().to_string()));
     }
@@ -182,12 +193,8 @@ fn runs_csv(report: &AuditReport) -> Result<Vec<u8>> {
             } else {
                 "none".into()
             },
-            s.seed.to_string(),
-            s.model.d.to_string(),
-            s.model.d1.to_string(),
-            s.network.m.to_string(),
-            s.train.steps.to_string(),
         ];
+        rec.extend(setting_values(s));
         rec.extend(r.summary.rows().iter().map(|(_, v)| v.to_string()));
         w.write_record(&rec)?;
     }
@@ -330,20 +337,15 @@ fn decoupling_table(report: &AuditReport) -> Result<Vec<u8>> {
 /// A table of the runs of one arm with the summary metrics `cols`.
 fn run_table(report: &AuditReport, augmented: bool, cols: &[Metric]) -> Result<Vec<u8>> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["series", "seed", "d", "d1", "m", "steps"];
+    let mut header = vec!["series"];
+    header.extend(SETTING_COLUMNS);
     header.extend(cols.iter().map(|m| m.name()));
     w.write_record(&header)?;
     for r in report.evidence.runs.iter().filter(|r| r.plan.augmented == augmented) {
         let s = &r.plan.settings;
         let summary = &r.summary;
-        let mut rec = vec![
-            format!("{:?}", r.plan.series).to_lowercase(),
-            s.seed.to_string(),
-            s.model.d.to_string(),
-            s.model.d1.to_string(),
-            s.network.m.to_string(),
-            s.train.steps.to_string(),
-        ];
+        let mut rec = vec![format!("{:?}", r.plan.series).to_lowercase()];
+        rec.extend(setting_values(s));
         for c in cols {
             rec.push(summary.get(*c).to_string());
         }
@@ -380,13 +382,17 @@ const THEOREM_COLUMNS: [Metric; 24] = [
     Metric::AtomBestCosMax,
 ];
 /// The columns of the corollary tables.
-const COROLLARY_COLUMNS: [Metric; 8] = [
+const COROLLARY_COLUMNS: [Metric; 12] = [
     Metric::ProbeRegressionRelMse,
     Metric::ProbeUntrainedRegressionRelMse,
     Metric::ProbeRawXRegressionRelMse,
     Metric::ProbeOracleZRegressionRelMse,
+    Metric::ProbeNoiseFreeRegressionRelMse,
+    Metric::ProbeOracleNetRegressionRelMse,
     Metric::ProbeClassificationAcc,
     Metric::ProbeUntrainedClassificationAcc,
     Metric::ProbeRawXClassificationAcc,
     Metric::ProbeOracleZClassificationAcc,
+    Metric::ProbeNoiseFreeClassificationAcc,
+    Metric::ProbeOracleNetClassificationAcc,
 ];

@@ -246,17 +246,21 @@ fn print_summary(output: &RunOutput, dir: &Path, estimate: f64) {
         get(Metric::NoiseCosMean)
     );
     println!(
-        "  probe rel. MSE  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3}",
+        "  probe rel. MSE  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3} | f(Mz) {:.3} | oracle network {:.3}",
         get(Metric::ProbeRegressionRelMse),
         get(Metric::ProbeUntrainedRegressionRelMse),
         get(Metric::ProbeRawXRegressionRelMse),
-        get(Metric::ProbeOracleZRegressionRelMse)
+        get(Metric::ProbeOracleZRegressionRelMse),
+        get(Metric::ProbeNoiseFreeRegressionRelMse),
+        get(Metric::ProbeOracleNetRegressionRelMse)
     );
     println!(
-        "  probe accuracy  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3}",
+        "  probe accuracy  trained {:.3} | untrained {:.3} | raw x {:.3} | oracle z {:.3} | f(Mz) {:.3} | oracle network {:.3}",
         get(Metric::ProbeClassificationAcc),
         get(Metric::ProbeUntrainedClassificationAcc),
         get(Metric::ProbeRawXClassificationAcc),
-        get(Metric::ProbeOracleZClassificationAcc)
+        get(Metric::ProbeOracleZClassificationAcc),
+        get(Metric::ProbeNoiseFreeClassificationAcc),
+        get(Metric::ProbeOracleNetClassificationAcc)
     );
 }

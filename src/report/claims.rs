@@ -242,6 +242,9 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
     );
     md.push_str("\n### Every check, per result of the paper\n\n");
     md.push_str(&evidence_tables_markdown(&report));
+    md.push_str(&super::theorem::theorem_figures(&report, &dir.join("figures"), &|p| {
+        ctx.rel(p)
+    })?);
     md.push_str("\nTables behind it (one per theorem / corollary of the paper, docs/THEORY.md §2):\n\n");
     for t in tables {
         let name = t

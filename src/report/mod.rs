@@ -14,6 +14,7 @@ pub mod progress;
 pub mod scaling;
 pub mod speed;
 pub mod sweep;
+mod theorem;
 pub mod theorem_figures;
 
 use std::path::Path;

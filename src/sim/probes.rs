@@ -7,7 +7,9 @@
 //! y = sign⟨w*, z⟩ by L2-regularised logistic regression solved by Newton's method with a
 //! backtracking line search, on the samples with ⟨w*, z⟩ ≠ 0 only (those with z = 0 have no
 //! label and are dropped from train and test; their count is reported); reported as test
-//! accuracy. The same probes run on raw x, the oracle z and the untrained network.
+//! accuracy. The same probes run on raw x, the oracle z and the untrained network, and, to
+//! diagnose the trained probe's error floor, on the trained network's features of the
+//! noise-free input f(Mz) and on the oracle network (the atoms with the bias rule).
 
 use crate::sim::linalg::gemm;
 use faer::linalg::solvers::Solve;
@@ -73,15 +75,23 @@ pub enum ProbeFeatures {
     RawX,
     /// The oracle code z.
     OracleZ,
+    /// The trained network on the noise-free input: f(Mz) (a diagnostic of the probe's
+    /// error floor: what the noise costs).
+    NoiseFree,
+    /// The oracle network: the atoms as neurons with the bias rule, h(⟨M_j, x⟩) (a
+    /// diagnostic: what the thresholding costs when the features are exactly the atoms).
+    OracleNetwork,
 }
 
 impl ProbeFeatures {
     /// Every feature set, in the order of `probes.csv`.
-    pub const ALL: [ProbeFeatures; 4] = [
+    pub const ALL: [ProbeFeatures; 6] = [
         ProbeFeatures::Trained,
         ProbeFeatures::Untrained,
         ProbeFeatures::RawX,
         ProbeFeatures::OracleZ,
+        ProbeFeatures::NoiseFree,
+        ProbeFeatures::OracleNetwork,
     ];
 }
 

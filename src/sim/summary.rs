@@ -101,6 +101,14 @@ metrics! {
     ProbeOracleZRegressionRelMse => "probe_oracle_z_regression_rel_mse",
     /// Logistic probe on the oracle z.
     ProbeOracleZClassificationAcc => "probe_oracle_z_classification_acc",
+    /// Ridge probe on the trained network's features of the noise-free input f(Mz).
+    ProbeNoiseFreeRegressionRelMse => "probe_noise_free_regression_rel_mse",
+    /// Logistic probe on f(Mz).
+    ProbeNoiseFreeClassificationAcc => "probe_noise_free_classification_acc",
+    /// Ridge probe on the oracle network (the atoms as neurons, with the bias rule).
+    ProbeOracleNetRegressionRelMse => "probe_oracle_net_regression_rel_mse",
+    /// Logistic probe on the oracle network.
+    ProbeOracleNetClassificationAcc => "probe_oracle_net_classification_acc",
     /// Mean bias b_i (the peer variant trains it).
     BiasMean => "bias_mean",
     /// 1 − mean cos(f(x), f(ξ)) (sweeps).
@@ -113,7 +121,7 @@ metrics! {
 
 impl Metric {
     /// The rows of `summary.csv`, in order.
-    pub const SUMMARY: [Metric; 35] = [
+    pub const SUMMARY: [Metric; 39] = [
         Metric::AlignMedian,
         Metric::AlignMean,
         Metric::FracAligned,
@@ -140,6 +148,10 @@ impl Metric {
         Metric::ProbeRawXClassificationAcc,
         Metric::ProbeOracleZRegressionRelMse,
         Metric::ProbeOracleZClassificationAcc,
+        Metric::ProbeNoiseFreeRegressionRelMse,
+        Metric::ProbeNoiseFreeClassificationAcc,
+        Metric::ProbeOracleNetRegressionRelMse,
+        Metric::ProbeOracleNetClassificationAcc,
         Metric::EvalLoss,
         Metric::EvalLossZZero,
         Metric::EvalLossZNonzero,
@@ -171,8 +183,28 @@ impl Metric {
     }
 }
 
-/// The eight probe metrics and the probe each reports.
-const PROBES: [(Metric, ProbeFeatures, ProbeTask); 8] = [
+/// The twelve probe metrics and the probe each reports.
+const PROBES: [(Metric, ProbeFeatures, ProbeTask); 12] = [
+    (
+        Metric::ProbeNoiseFreeRegressionRelMse,
+        ProbeFeatures::NoiseFree,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeNoiseFreeClassificationAcc,
+        ProbeFeatures::NoiseFree,
+        ProbeTask::Classification,
+    ),
+    (
+        Metric::ProbeOracleNetRegressionRelMse,
+        ProbeFeatures::OracleNetwork,
+        ProbeTask::Regression,
+    ),
+    (
+        Metric::ProbeOracleNetClassificationAcc,
+        ProbeFeatures::OracleNetwork,
+        ProbeTask::Classification,
+    ),
     (
         Metric::ProbeRegressionRelMse,
         ProbeFeatures::Trained,

@@ -17,7 +17,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 pub use bounds::{binomial_p_value, clopper_pearson, t_bound, t_interval, TBound};
-pub use regression::{loglog_slope, slope_fit, LogLogSlope, SlopeFit};
+pub use regression::{floor_fit, loglog_slope, slope_fit, FloorFit, LogLogSlope, SlopeFit};
 pub use summaries::{mean, mean_ci95, mean_sd, median, quantile_sorted};
 
 /// Quantile of Student's t with `df` degrees of freedom.

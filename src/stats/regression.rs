@@ -93,3 +93,107 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> LogLogSlope {
         hi: slope + half,
     }
 }
+
+/// A fit of y = a + b·x^−k: the floor a that y tends to as x grows (docs/THEORY.md §4.11).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct FloorFit {
+    /// The floor a (at the best k).
+    pub a: f64,
+    /// Lower end of a's interval (over every k the data do not reject).
+    pub a_lo: f64,
+    /// Upper end of a's interval.
+    pub a_hi: f64,
+    /// b (at the best k).
+    pub b: f64,
+    /// The exponent k, the grid value with the least residual sum of squares.
+    pub k: f64,
+    /// The smallest and largest k the data do not reject (see [`floor_fit`]).
+    pub k_range: (f64, f64),
+    /// Number of points.
+    pub n: usize,
+}
+
+/// Fit y = a + b·x^−k by least squares over a grid of k: for each k an OLS line of y on
+/// x^−k, the k with the least residual sum of squares RSS* kept as the estimate. k is not
+/// known, so a's interval is the union of the lines' two-sided t intervals for a (at
+/// `confidence`) over every k of the grid that the data do not reject, RSS(k) ≤ RSS*·(1 +
+/// t²/(n − 3)) with t the two-sided `confidence` quantile on n − 3 degrees of freedom (the
+/// profile F test of one parameter). An interval conditional on the best k alone would
+/// let the grid's choice decide the verdict. None with fewer than four points (three
+/// parameters and one degree of freedom) or no spread in x.
+pub fn floor_fit(x: &[f64], y: &[f64], ks: &[f64], confidence: f64) -> Option<FloorFit> {
+    let n = x.len();
+    if n < 4 || y.len() != n {
+        return None;
+    }
+    // (k, a, b, rss, half-width of a's interval)
+    let mut fits = Vec::new();
+    for &k in ks {
+        let u: Vec<f64> = x.iter().map(|v| v.powf(-k)).collect();
+        let mu = u.iter().sum::<f64>() / n as f64;
+        let my = y.iter().sum::<f64>() / n as f64;
+        let suu: f64 = u.iter().map(|v| (v - mu).powi(2)).sum();
+        if suu <= 0.0 || !suu.is_finite() {
+            continue;
+        }
+        let suy: f64 = u.iter().zip(y).map(|(a, b)| (a - mu) * (b - my)).sum();
+        let b = suy / suu;
+        let a = my - b * mu;
+        let rss: f64 = u.iter().zip(y).map(|(p, q)| (q - a - b * p).powi(2)).sum();
+        let se = (rss / (n - 2) as f64 * (1.0 / n as f64 + mu * mu / suu)).sqrt();
+        let half = t_quantile(0.5 + confidence / 2.0, (n - 2) as f64) * se;
+        fits.push((k, a, b, rss, half));
+    }
+    let best = *fits.iter().min_by(|p, q| p.3.total_cmp(&q.3))?;
+    let t = t_quantile(0.5 + confidence / 2.0, (n - 3) as f64);
+    let cut = best.3 * (1.0 + t * t / (n - 3) as f64);
+    let kept: Vec<_> = fits.iter().filter(|f| f.3 <= cut).collect();
+    let fold = |init: f64, pick: fn(f64, f64) -> f64, end: fn(&(f64, f64, f64, f64, f64)) -> f64| {
+        kept.iter().map(|f| end(f)).fold(init, pick)
+    };
+    Some(FloorFit {
+        a: best.1,
+        a_lo: fold(f64::INFINITY, f64::min, |f| f.1 - f.4),
+        a_hi: fold(f64::NEG_INFINITY, f64::max, |f| f.1 + f.4),
+        b: best.2,
+        k: best.0,
+        k_range: (
+            fold(f64::INFINITY, f64::min, |f| f.0),
+            fold(f64::NEG_INFINITY, f64::max, |f| f.0),
+        ),
+        n,
+    })
+}
+
+#[cfg(test)]
+mod floor_tests {
+    use super::*;
+
+    #[test]
+    fn the_floor_of_an_exact_power_law_is_found() {
+        let x = [16.0, 32.0, 50.0, 64.0, 128.0];
+        let y: Vec<f64> = x.iter().map(|d: &f64| 0.1 + 2.0 * d.powf(-0.5)).collect();
+        let f = floor_fit(&x, &y, &[0.25, 0.5, 1.0], 0.95).unwrap();
+        assert_eq!(f.k, 0.5);
+        assert!((f.a - 0.1).abs() < 1e-9 && (f.b - 2.0).abs() < 1e-9, "{f:?}");
+        assert!(f.a_lo <= f.a && f.a <= f.a_hi);
+        assert!(floor_fit(&x[..3], &y[..3], &[0.5], 0.95).is_none());
+    }
+
+    #[test]
+    fn the_floors_interval_covers_every_exponent_the_data_allow() {
+        // Noisy points that several k fit about equally well: the interval spans their
+        // floors, wider than the best k's alone.
+        let x = [16.0, 16.0, 32.0, 32.0, 50.0, 50.0, 64.0, 64.0];
+        let y = [0.50, 0.52, 0.31, 0.32, 0.23, 0.24, 0.20, 0.21];
+        let ks = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0];
+        let f = floor_fit(&x, &y, &ks, 0.95).unwrap();
+        assert!(f.k_range.0 < f.k_range.1, "{f:?}");
+        assert!(f.a_lo <= f.a && f.a <= f.a_hi, "{f:?}");
+        let only_best = floor_fit(&x, &y, &[f.k], 0.95).unwrap();
+        assert!(
+            f.a_hi - f.a_lo > only_best.a_hi - only_best.a_lo,
+            "{f:?} vs {only_best:?}"
+        );
+    }
+}

@@ -11,19 +11,38 @@
 //! a time over every supported neuron, their o(1/√d) as a falling trend over d, and
 //! |N_i| = O(1) as the largest |N_i| not growing with d.
 //!
-//! Parts of the statements this file does not check yet, and why: the α scale is checked
-//! as the interval [τ/d^c, τ] (a sweep over τ would check α ∝ τ); the o(m/d) upper end of the coverage is checked over m at one d only;
-//! the time window is checked at one small d only, the one where the scaled window
-//! fits in an affordable run.
+//! The α scale [τ/d^c, τ] is read at finite size as α ∝ τ (the slope of log α on log τ
+//! over a sweep of τ at one d inside a band around 1) and a tight spread of α over the
+//! aligned neurons (upper over lower decile); the constant α/τ is reported for the main
+//! experiment's bias rule and weight decay and for variants of them (docs/THEORY.md §4.11).
+//! The literal interval, a factor d^c ≈ 1.004 wide, is not checked: no finite run can
+//! place a coefficient inside it except by the constant its bias rule happens to give.
+//!
+//! The time window starts at formation: the first logged step from which the
+//! decomposition's checks (median alignment, share on span(M), every atom covered) hold on
+//! k consecutive logged steps; the check covers what the runs reach of [t_f, t_f·d^0.98]
+//! and is named for it. The literal window [d^1.01/η, d^1.99/η] is reported against the
+//! measured formation for each η (the theorem's constants are hidden: formation·η/d is
+//! what compares).
+//!
+//! The probes use n_train = ⌈c·d·ln d⌉ samples (the corollary's Õ(d^1.001)); their error is
+//! fitted as a + b·d^−k and the floor a checked, beside the same fit of two diagnostic
+//! probes (the network on the noise-free input f(Mz), and the oracle network of the atoms
+//! with the bias rule) that say where a floor comes from.
+//!
+//! Parts of the statements this file does not check, and why: the o(m/d) upper end of the
+//! coverage is checked over m at one d only; the time window at one small d only, the one
+//! where the scaled window fits in an affordable run.
 
 use serde::Deserialize;
 
-use super::{gap_closed, log_points, metric, per_seed, per_seed_fraction, seeds_of, About, Claim, Kind, Outcome};
-use crate::audit::check::{Check, Checker, Verdict};
+use super::{gap_closed, log_points, metric, per_seed, seeds_of, About, Claim, Kind, Outcome};
+use crate::audit::check::{Check, Checker};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
 use crate::error::Result;
 use crate::sim::metrics::NeuronRow;
+use crate::sim::probes::{ProbeFeatures, ProbeTask};
 use crate::sim::summary::Metric;
 use crate::sim::train::executor::LogRow;
 use crate::stats::Direction::{self, AtLeast, AtMost};
@@ -78,32 +97,92 @@ pub struct SparseDecompositionThresholds {
     pub beta_slope_max: f64,
     /// "|N_i| = O(1)" over d: the largest log-log slope of the largest |N_i| against d.
     pub support_slope_max: f64,
-    /// c in α ∈ [τ/d^c, τ].
-    pub alpha_c: f64,
-    /// "for every i": the least fraction of aligned neurons whose α lies in that range.
-    pub neuron_frac_min: f64,
-    /// The α range is checked on neurons aligned above this.
+    /// "α ∝ τ": the least slope of log(median α) on log τ.
+    pub alpha_tau_slope_min: f64,
+    /// "α ∝ τ": the largest slope.
+    pub alpha_tau_slope_max: f64,
+    /// "α ∈ [τ/d^c, τ]", one scale: the largest ratio of the upper to the lower decile of α
+    /// over the aligned neurons.
+    pub spread_max: f64,
+    /// α is read on neurons aligned above this.
     pub aligned_min: f64,
 }
 
-/// Per seed, the fraction of aligned neurons whose main coefficient lies in [τ/d^c, τ] (0
-/// for a seed without aligned neurons).
-fn alpha_in_range(aug: &[&FinishedRun], th: &SparseDecompositionThresholds) -> Vec<f64> {
-    let aligned = |r: &FinishedRun| {
-        r.output
-            .final_features
-            .neurons
-            .iter()
-            .filter(|nr| nr.alignment > th.aligned_min)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    per_seed_fraction(aug, aligned, |r, nr| {
-        let s = &r.plan.settings;
-        let lo = s.train.tau / (s.model.d as f64).powf(th.alpha_c);
-        let a = nr.best_coef.abs();
-        a >= lo && a <= s.train.tau
-    })
+/// |α| = |⟨w_i, M_j⟩| of the main atom of every neuron aligned above `aligned_min`.
+fn aligned_alphas(r: &FinishedRun, aligned_min: f64) -> Vec<f64> {
+    let mut a: Vec<f64> = r
+        .output
+        .final_features
+        .neurons
+        .iter()
+        .filter(|n| n.alignment > aligned_min)
+        .map(|n| n.best_coef.abs())
+        .collect();
+    a.sort_by(f64::total_cmp);
+    a
+}
+
+/// The upper over the lower decile of α over a run's aligned neurons (NaN with fewer than
+/// two aligned neurons).
+fn alpha_spread(r: &FinishedRun, aligned_min: f64) -> f64 {
+    let a = aligned_alphas(r, aligned_min);
+    if a.len() < 2 {
+        return f64::NAN;
+    }
+    crate::stats::quantile_sorted(&a, 0.9) / crate::stats::quantile_sorted(&a, 0.1)
+}
+
+/// The median α over a run's aligned neurons (NaN when none is aligned).
+pub fn alpha_median(r: &FinishedRun, aligned_min: f64) -> f64 {
+    let a = aligned_alphas(r, aligned_min);
+    if a.is_empty() {
+        f64::NAN
+    } else {
+        crate::stats::median(&a)
+    }
+}
+
+/// (κ, λ) of a run.
+fn variant_of(r: &FinishedRun) -> (f64, f64) {
+    let s = &r.plan.settings;
+    (s.network.kappa, s.train.weight_decay)
+}
+
+/// Per (κ, λ) of the τ sweep: "kappa K lambda L: alpha/tau = x at tau t, …" (means over seeds).
+fn alpha_over_tau_note(runs: &[&FinishedRun], aligned_min: f64) -> String {
+    // (κ, λ) → its (τ, median α) points.
+    type Points = Vec<(f64, f64)>;
+    let mut groups: Vec<((f64, f64), Points)> = Vec::new();
+    for r in runs {
+        let key = variant_of(r);
+        let point = (r.plan.settings.train.tau, alpha_median(r, aligned_min));
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, v)) => v.push(point),
+            None => groups.push((key, vec![point])),
+        }
+    }
+    groups
+        .iter()
+        .map(|((kappa, lambda), pts)| {
+            let mut taus: Vec<f64> = pts.iter().map(|p| p.0).collect();
+            taus.sort_by(f64::total_cmp);
+            taus.dedup();
+            let per_tau = taus
+                .iter()
+                .map(|&t| {
+                    let v: Vec<f64> = pts
+                        .iter()
+                        .filter(|p| p.0 == t && p.1.is_finite())
+                        .map(|p| p.1 / t)
+                        .collect();
+                    format!("{:.2} at tau {t}", crate::stats::mean(&v))
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("kappa {kappa} lambda {lambda}: alpha/tau = {per_tau}")
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The neurons of a run with N_i ≠ ∅ (absolute rule) and a nonzero norm.
@@ -136,10 +215,10 @@ impl Claim for SparseDecomposition {
     const ABOUT: About = About {
         id: "aug.sparse_decomposition",
         kind: Kind::TrainedNetwork,
-        statement: "every w_i = sum_{N_i} alpha M_j + alpha' + beta with |alpha'|, |beta| <= o(1/sqrt d) |w_i|^2 per coordinate, |N_i| = O(1), alpha in [tau/d^c, tau]",
+        statement: "every w_i = sum_{N_i} alpha M_j + alpha' + beta with |alpha'|, |beta| <= o(1/sqrt d) |w_i|^2 per coordinate, |N_i| = O(1), alpha in [tau/d^c, tau] (read as alpha proportional to tau, one scale)",
         section: "3.2",
         result: THEOREM,
-        setting: "theorem_aug.toml (K seeds) and the RandomMask sweep over d",
+        setting: "theorem_aug.toml (K seeds), the RandomMask sweep over d and a sweep over tau at one d",
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let aug = ev.main(true);
@@ -207,18 +286,68 @@ impl Claim for SparseDecomposition {
             },
             th.support_slope_max,
         );
-        let scale = c.t(
-            "alpha_in_range",
-            &format!(
-                "fraction of aligned neurons (alignment > {}) whose main coefficient lies in [tau/d^{}, tau], per seed",
-                th.aligned_min, th.alpha_c
-            ),
-            &alpha_in_range(&aug, th),
-            AtLeast,
-            th.neuron_frac_min,
+        // α ∝ τ over the τ sweep in the main experiment's (κ, λ); the variants are reported.
+        let main_variant = variant_of(aug[0]);
+        let taus = ev.series(Series::TauSweep);
+        let base: Vec<&FinishedRun> = taus.iter().copied().filter(|r| variant_of(r) == main_variant).collect();
+        let (x, y): (Vec<f64>, Vec<f64>) = base
+            .iter()
+            .map(|r| (r.plan.settings.train.tau.ln(), alpha_median(r, th.aligned_min).ln()))
+            .filter(|(_, v)| v.is_finite())
+            .unzip();
+        let what = format!(
+            "log median alpha (|<w_i, M_j>| of the main atom, neurons aligned above {}) against log tau, d = {}",
+            th.aligned_min,
+            base.first().map_or(0, |r| r.plan.settings.model.d)
         );
+        let mut tau_above = c.slope(
+            "alpha_scales_with_tau_above",
+            &what,
+            &x,
+            &y,
+            AtLeast,
+            th.alpha_tau_slope_min,
+        );
+        let tau_below = c.slope(
+            "alpha_scales_with_tau_below",
+            &what,
+            &x,
+            &y,
+            AtMost,
+            th.alpha_tau_slope_max,
+        );
+        tau_above.note = alpha_over_tau_note(&taus, th.aligned_min);
+        let spreads: Vec<f64> = aug.iter().map(|r| alpha_spread(r, th.aligned_min)).collect();
+        let mut spread = c.t(
+            "alpha_one_scale",
+            &format!(
+                "upper over lower decile of alpha over the neurons aligned above {}, per seed",
+                th.aligned_min
+            ),
+            &spreads,
+            AtMost,
+            th.spread_max,
+        );
+        spread.note = format!(
+            "median alpha per seed: {}; tau = {}",
+            aug.iter()
+                .map(|r| format!("{:.3}", alpha_median(r, th.aligned_min)))
+                .collect::<Vec<_>>()
+                .join(", "),
+            aug[0].plan.settings.train.tau
+        );
+        over_d.extend(taus.iter().copied());
         Ok((
-            vec![share, support, alpha_prime, beta, support_o1, scale],
+            vec![
+                share,
+                support,
+                alpha_prime,
+                beta,
+                support_o1,
+                tau_above,
+                tau_below,
+                spread,
+            ],
             seeds_of(&over_d),
         ))
     }
@@ -238,7 +367,7 @@ pub struct CoverageThresholds {
 }
 
 /// Mean over atoms of |{i : j ∈ N_i}| (absolute rule) = Σ_i |N_i| / d.
-fn neurons_per_atom(r: &FinishedRun) -> f64 {
+pub fn neurons_per_atom(r: &FinishedRun) -> f64 {
     let total: usize = r.output.final_features.neurons.iter().map(|n| n.support_abs).sum();
     total as f64 / r.plan.settings.model.d as f64
 }
@@ -321,43 +450,110 @@ pub struct TimeWindow;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TimeWindowThresholds {
-    /// The decomposition "holds": median alignment above this and every atom covered.
+    /// The decomposition "holds" at a logged step: median alignment above this, ...
     pub align_min: f64,
+    /// ... median share of ‖w_i‖² on span(M) at least this, and every atom covered.
+    pub share_min: f64,
+    /// Formation: the first logged step from which the decomposition holds on this many
+    /// consecutive logged steps (hysteresis against a noisy first crossing).
+    pub formation_rows: f64,
     /// The window spans a factor d^window_exponent from the step it forms.
     pub window_exponent: f64,
 }
 
-/// One run's window: the worst median alignment in it (0 where an atom is uncovered or
-/// the decomposition never forms), whether the run reached the window's end, and a note.
-fn window_of(r: &FinishedRun, th: &TimeWindowThresholds) -> (f64, bool, String) {
+/// One run's window.
+struct Window {
+    /// The worst median alignment in the part of the window the run reached (0 at a
+    /// logged step where the decomposition's other parts fail, or if it never formed).
+    worst: f64,
+    /// Formation step (None: never formed).
+    formed: Option<f64>,
+    /// The factor of the window the run covers: min(T, t_f·d^e) / t_f.
+    covered: f64,
+    /// A note.
+    note: String,
+}
+
+/// Whether the decomposition holds at a logged step.
+fn holds(row: &LogRow, d: usize, th: &TimeWindowThresholds) -> bool {
+    row.features.align_median > th.align_min
+        && row.features.sparse_share_median >= th.share_min
+        && row.features.atoms_covered == d
+}
+
+/// The formation step of a run: the first logged step (after step 0) that starts
+/// `formation_rows` consecutive logged steps where the decomposition holds.
+pub fn formation_step(log: &[LogRow], d: usize, th: &TimeWindowThresholds) -> Option<usize> {
+    let k = (th.formation_rows.max(1.0)) as usize;
+    let rows: Vec<&LogRow> = log.iter().filter(|r| r.step > 0).collect();
+    rows.windows(k)
+        .find(|w| w.iter().all(|r| holds(r, d, th)))
+        .map(|w| w[0].step)
+}
+
+fn window_of(r: &FinishedRun, th: &TimeWindowThresholds) -> Window {
     let s = &r.plan.settings;
-    let width = (s.model.d as f64).powf(th.window_exponent);
+    let d = s.model.d;
+    let width = (d as f64).powf(th.window_exponent);
     let log = &r.output.log;
-    let holds = |row: &LogRow| row.features.align_median > th.align_min && row.features.atoms_covered == s.model.d;
-    let Some(start) = log.iter().find(|row| holds(row)) else {
-        return (0.0, false, format!("seed {}: never formed", s.seed));
-    };
-    let t0 = start.step.max(1) as f64;
-    let end = t0 * width;
     let last = log.last().map_or(0, |l| l.step) as f64;
-    let in_window = log.iter().filter(|row| row.step as f64 >= t0 && row.step as f64 <= end);
-    let (m, at) = in_window
+    let Some(t0) = formation_step(log, d, th) else {
+        return Window {
+            worst: 0.0,
+            formed: None,
+            covered: 0.0,
+            note: format!("eta {} seed {}: never formed (T = {last})", s.train.lr, s.seed),
+        };
+    };
+    let t0 = t0 as f64;
+    let end = t0 * width;
+    let (m, at) = log
+        .iter()
+        .filter(|row| row.step as f64 >= t0 && row.step as f64 <= end)
         .map(|row| {
-            (
-                if row.features.atoms_covered == s.model.d {
-                    row.features.align_median
-                } else {
-                    0.0
-                },
-                row.step,
-            )
+            let ok = row.features.sparse_share_median >= th.share_min && row.features.atoms_covered == d;
+            (if ok { row.features.align_median } else { 0.0 }, row.step)
         })
         .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
-    let note = format!(
-        "seed {}: formed at {t0}, window end {end:.0} (T = {last}), min {m:.3} at step {at}",
-        s.seed
-    );
-    (m, end <= last, note)
+    Window {
+        worst: m,
+        formed: Some(t0),
+        covered: end.min(last) / t0,
+        note: format!(
+            "eta {} seed {}: formed at {t0} (eta t_f / d = {:.1}), window end {end:.0} (T = {last}), min {m:.3} at step {at}",
+            s.train.lr,
+            s.seed,
+            s.train.lr * t0 / d as f64
+        ),
+    }
+}
+
+/// Per η: the median formation step, η·t_f/d, and the literal window [d^1.01/η, d^1.99/η].
+fn literal_window_note(runs: &[&FinishedRun], windows: &[Window]) -> String {
+    let mut lrs: Vec<f64> = runs.iter().map(|r| r.plan.settings.train.lr).collect();
+    lrs.sort_by(f64::total_cmp);
+    lrs.dedup();
+    lrs.iter()
+        .map(|&lr| {
+            let formed: Vec<f64> = runs
+                .iter()
+                .zip(windows)
+                .filter(|(r, _)| r.plan.settings.train.lr == lr)
+                .filter_map(|(_, w)| w.formed)
+                .collect();
+            let d = runs.first().map_or(1, |r| r.plan.settings.model.d) as f64;
+            let t = crate::stats::median(&formed);
+            format!(
+                "eta {lr}: median formation {t:.0} steps (eta t_f / d = {:.1}; {} of {} runs formed); literal window [d^1.01/eta, d^1.99/eta] = [{:.0}, {:.0}]",
+                lr * t / d,
+                formed.len(),
+                runs.iter().filter(|r| r.plan.settings.train.lr == lr).count(),
+                d.powf(1.01) / lr,
+                d.powf(1.99) / lr
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 impl Claim for TimeWindow {
@@ -368,83 +564,166 @@ impl Claim for TimeWindow {
         statement: "the decomposition holds throughout t in [d^1.01/eta, d^1.99/eta] (scaled: from the step it forms, for a factor d^0.98 longer)",
         section: "3.2",
         result: THEOREM,
-        setting: "long RandomMask runs at small d, K seeds",
+        setting: "long RandomMask runs at small d and two learning rates, K seeds",
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let runs = ev.series(Series::TimeWindow);
-        let mut worst = Vec::new();
-        let mut detail = Vec::new();
-        let mut reached = true;
-        for r in &runs {
-            let (m, r_reached, note) = window_of(r, th);
-            worst.push(m);
-            reached &= r_reached;
-            detail.push(note);
-        }
+        let windows: Vec<Window> = runs.iter().map(|r| window_of(r, th)).collect();
+        let worst: Vec<f64> = windows.iter().map(|w| w.worst).collect();
         let d = runs.first().map_or(0, |r| r.plan.settings.model.d);
+        let full = (d as f64).powf(th.window_exponent);
+        // The part of the window every formed run reached (the check is named for it).
+        let covered = windows
+            .iter()
+            .filter(|w| w.formed.is_some())
+            .map(|w| w.covered)
+            .fold(f64::INFINITY, f64::min);
+        let whole = covered >= full * (1.0 - 1e-9);
+        let name = if whole || !covered.is_finite() {
+            "holds_in_window".to_string()
+        } else {
+            format!("holds_over_factor_{covered:.1}_of_window")
+        };
         let mut first = c.t(
-            "holds_in_window",
+            &name,
             &format!(
-                "min over logged steps in [t_form, t_form d^0.98] of the median alignment (0 where an atom is uncovered), d = {d}"
+                "min over logged steps in [t_f, min(T, t_f d^{})] of the median alignment (0 where the share on span(M) < {} or an atom is uncovered); t_f: first of {} consecutive logged steps where all hold; d = {d}; the runs cover a factor {covered:.1} of the window's d^{} = {full:.1}",
+                th.window_exponent, th.share_min, th.formation_rows, th.window_exponent
             ),
             &worst,
             AtLeast,
             th.align_min,
         );
-        // A window the run did not reach cannot show the decomposition held throughout it
-        // (a failure inside the part seen is still a failure).
-        if !reached && first.verdict == Verdict::Reproduced {
-            first.verdict = Verdict::Inconclusive;
-        }
         first.note = format!(
-            "{}{}",
-            if reached { "" } else { "window not reached; " },
-            detail.join("; ")
+            "{}; {}",
+            literal_window_note(&runs, &windows),
+            windows.iter().map(|w| w.note.as_str()).collect::<Vec<_>>().join("; ")
         );
         Ok((vec![first], seeds_of(&runs)))
     }
 }
 
-/// A probe claim of the corollary: `key` at the main size beyond `threshold` (t over the
-/// seeds), and the probe's error shrinking with d over the sweep and the main runs.
-fn probe_succeeds(ev: &Evidence, c: &mut Checker, regression: bool, threshold: f64, slope_max: f64) -> Outcome {
+/// The exponents k tried in the floor fit a + b·d^−k.
+pub const FLOOR_KS: [f64; 8] = [0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0];
+
+/// The thresholds every probe claim reads.
+struct ProbeThresholds {
+    regression: bool,
+    at_main: f64,
+    slope_max: f64,
+    floor_max: f64,
+}
+
+/// A probe claim of the corollary: the error at the main size beyond a threshold (t over
+/// the seeds); the error shrinking with d over the sweep and the main runs (d1 = 8d) and
+/// over the d1 = d^1.5 sweep; and the floor a of a + b·d^−k fitted over the first, with
+/// the same fit of the diagnostic probes (f(Mz), the oracle network, the oracle z) in the
+/// note to say which one explains a floor.
+fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcome {
+    let regression = th.regression;
     let aug = ev.main(true);
     let (key, stat, dir) = if regression {
         (Metric::ProbeRegressionRelMse, "ridge probe test MSE / Var(y)", AtMost)
     } else {
         (Metric::ProbeClassificationAcc, "logistic probe test accuracy", AtLeast)
     };
-    let mut first: Check = c.t("at_main_size", stat, &per_seed(&aug, key), dir, threshold);
+    let mut first: Check = c.t("at_main_size", stat, &per_seed(&aug, key), dir, th.at_main);
     let s = &aug[0].plan.settings;
     first.note = format!(
-        "{} probe training samples = {:.1} d at d = {}",
+        "{} probe training samples = {:.2} d ln d at d = {}, {} test samples",
         s.probe.n_train,
-        s.probe.n_train as f64 / s.model.d as f64,
-        s.model.d
+        s.probe.n_train as f64 / (s.model.d as f64 * (s.model.d as f64).ln()),
+        s.model.d,
+        s.probe.n_test
     );
     let mut sweep = ev.series(Series::AugSweep);
     sweep.extend(aug.iter().copied());
-    let err = |r: &FinishedRun| {
-        if regression {
-            metric(r, key)
-        } else {
-            1.0 - metric(r, key)
+    let poly = ev.series(Series::PolySweep);
+    let err_of = |features: ProbeFeatures| {
+        move |r: &FinishedRun| {
+            let task = if regression {
+                ProbeTask::Regression
+            } else {
+                ProbeTask::Classification
+            };
+            let v = metric(r, Metric::probe(features, task));
+            if regression {
+                v
+            } else {
+                1.0 - v
+            }
         }
+    };
+    let err = err_of(ProbeFeatures::Trained);
+    let what = if regression {
+        "probe relative MSE against d"
+    } else {
+        "probe error 1 - accuracy against d"
     };
     let (x, y) = log_points(&sweep, err);
     let trend = c.slope(
         "error_shrinks_with_d",
-        if regression {
-            "probe relative MSE against d"
-        } else {
-            "probe error 1 - accuracy against d"
-        },
+        &format!("{what}, d1 = 8d"),
         &x,
         &y,
         Direction::AtMost,
-        slope_max,
+        th.slope_max,
     );
-    (vec![first, trend], seeds_of(&sweep))
+    let (x, y) = log_points(&poly, err);
+    let trend_poly = c.slope(
+        "error_shrinks_with_d_poly",
+        &format!("{what}, d1 = d^1.5"),
+        &x,
+        &y,
+        Direction::AtMost,
+        th.slope_max,
+    );
+    let d_of = |runs: &[&FinishedRun]| runs.iter().map(|r| r.plan.settings.model.d as f64).collect::<Vec<_>>();
+    let (mut floor, _) = c.floor(
+        "floor_vanishes",
+        &format!(
+            "{}, d1 = 8d",
+            if regression {
+                "probe relative MSE"
+            } else {
+                "probe error 1 - accuracy"
+            }
+        ),
+        &d_of(&sweep),
+        &sweep.iter().map(|r| err(r)).collect::<Vec<_>>(),
+        &FLOOR_KS,
+        AtMost,
+        th.floor_max,
+    );
+    // The diagnostic probes' floors (not checks: they say where a floor comes from).
+    let diagnostics = [
+        (ProbeFeatures::NoiseFree, "f(Mz), noise-free input"),
+        (ProbeFeatures::OracleNetwork, "oracle network (atoms, bias rule)"),
+        (ProbeFeatures::OracleZ, "oracle z"),
+    ]
+    .iter()
+    .map(|&(f, label)| {
+        let y: Vec<f64> = sweep.iter().map(|r| err_of(f)(r)).collect();
+        let mean = crate::stats::mean(&aug.iter().map(|r| err_of(f)(r)).collect::<Vec<_>>());
+        match crate::stats::floor_fit(&d_of(&sweep), &y, &FLOOR_KS, 2.0 * c.confidence() - 1.0) {
+            Some(fit) => format!(
+                "{label}: floor {:.3} [{:.3}, {:.3}], error at d = {} {mean:.3}",
+                fit.a, fit.a_lo, fit.a_hi, s.model.d
+            ),
+            None => format!("{label}: no fit"),
+        }
+    })
+    .collect::<Vec<_>>()
+    .join("; ");
+    floor.note = format!(
+        "{}; trained error at d = {} {:.3}; diagnostic probes on the same runs: {diagnostics}",
+        floor.note,
+        s.model.d,
+        crate::stats::mean(&aug.iter().map(|r| err(r)).collect::<Vec<_>>())
+    );
+    let mut all = sweep.clone();
+    all.extend(poly.iter().copied());
+    (vec![first, trend, trend_poly, floor], seeds_of(&all))
 }
 
 /// `aug.regression_succeeds`.
@@ -458,6 +737,8 @@ pub struct RegressionSucceedsThresholds {
     pub rel_mse_max: f64,
     /// "o(1)": the largest log-log slope of the error against d.
     pub slope_max: f64,
+    /// "o(1)": the largest floor a of the error fitted as a + b·d^−k.
+    pub floor_max: f64,
 }
 
 impl Claim for RegressionSucceeds {
@@ -465,13 +746,22 @@ impl Claim for RegressionSucceeds {
     const ABOUT: About = About {
         id: "aug.regression_succeeds",
         kind: Kind::TrainedNetwork,
-        statement: "probe error o(1) with O~(d^1.001) samples",
+        statement: "probe error o(1) with O~(d^1.001) samples (here c d ln d)",
         section: "3.2",
         result: COROLLARY,
-        setting: "theorem_aug.toml (K seeds) and a sweep over d",
+        setting: "theorem_aug.toml (K seeds) and sweeps over d with d1 = 8d and d1 = d^1.5",
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
-        Ok(probe_succeeds(ev, c, true, th.rel_mse_max, th.slope_max))
+        Ok(probe_succeeds(
+            ev,
+            c,
+            ProbeThresholds {
+                regression: true,
+                at_main: th.rel_mse_max,
+                slope_max: th.slope_max,
+                floor_max: th.floor_max,
+            },
+        ))
     }
 }
 
@@ -486,6 +776,8 @@ pub struct ClassificationSucceedsThresholds {
     pub acc_min: f64,
     /// The largest log-log slope of the error 1 − accuracy against d.
     pub slope_max: f64,
+    /// "1 − o(1)": the largest floor a of the error fitted as a + b·d^−k.
+    pub floor_max: f64,
 }
 
 impl Claim for ClassificationSucceeds {
@@ -496,9 +788,18 @@ impl Claim for ClassificationSucceeds {
         statement: "probe accuracy 1 - o(1)",
         section: "3.2",
         result: COROLLARY,
-        setting: "theorem_aug.toml (K seeds) and a sweep over d",
+        setting: "theorem_aug.toml (K seeds) and sweeps over d with d1 = 8d and d1 = d^1.5",
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
-        Ok(probe_succeeds(ev, c, false, th.acc_min, th.slope_max))
+        Ok(probe_succeeds(
+            ev,
+            c,
+            ProbeThresholds {
+                regression: false,
+                at_main: th.acc_min,
+                slope_max: th.slope_max,
+                floor_max: th.floor_max,
+            },
+        ))
     }
 }

@@ -307,7 +307,16 @@ fn run_probes<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<
     let model = trainer.model();
     let data = ProbeData::sample(model, &settings.probe, &mut rng::stream(settings.seed, Purpose::Probes));
     let mut rows = Vec::new();
-    let sets: [(ProbeFeatures, Mat<f64>, Mat<f64>); 4] = [
+    let clean = |b: &crate::sim::data::Batch| &b.x - &b.xi;
+    // The oracle network: the atoms as neurons (unit norm), biases by the rule.
+    let oracle_bias = vec![trainer.bias_scale(); settings.model.d];
+    let oracle = |b: &crate::sim::data::Batch| {
+        let u = model.dict.matrix().transpose() * b.x.as_ref();
+        let mut f = Mat::<f64>::zeros(u.nrows(), u.ncols());
+        Network::activate_into(&u, &oracle_bias, &mut f);
+        f
+    };
+    let sets: [(ProbeFeatures, Mat<f64>, Mat<f64>); 6] = [
         (
             ProbeFeatures::Trained,
             net.features(data.train.x.as_ref(), bias),
@@ -324,6 +333,12 @@ fn run_probes<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<
             probes::dense_codes(&data.train, settings.model.d),
             probes::dense_codes(&data.test, settings.model.d),
         ),
+        (
+            ProbeFeatures::NoiseFree,
+            net.features(clean(&data.train).as_ref(), bias),
+            net.features(clean(&data.test).as_ref(), bias),
+        ),
+        (ProbeFeatures::OracleNetwork, oracle(&data.train), oracle(&data.test)),
     ];
     for (name, tr, te) in &sets {
         rows.extend(probes::probe_features(
