@@ -304,6 +304,32 @@ impl Checker {
         )
     }
 
+    /// An inconclusive check with no value: too few points for the fit it names.
+    fn nothing_to_fit(
+        &self,
+        name: &str,
+        statistic: String,
+        n: usize,
+        dir: Direction,
+        threshold: f64,
+        note: &str,
+    ) -> Check {
+        let mut c = Check::new(
+            name,
+            statistic,
+            f64::NAN,
+            (f64::NAN, f64::NAN),
+            dir.into(),
+            threshold,
+            self.confidence,
+            f64::NAN,
+            n,
+            Verdict::Inconclusive,
+        );
+        c.note = note.into();
+        c
+    }
+
     /// A check of the OLS slope of y against x.
     pub fn slope(
         &mut self,
@@ -318,20 +344,14 @@ impl Checker {
         if x.len() < 3 {
             // No slope to fit (e.g. the untrained control, where no neuron has a main
             // atom): nothing is shown either way.
-            let mut c = Check::new(
+            return self.nothing_to_fit(
                 name,
                 format!("{statistic} (OLS slope over {} points: fewer than three)", x.len()),
-                f64::NAN,
-                (f64::NAN, f64::NAN),
-                dir.into(),
-                threshold,
-                self.confidence,
-                f64::NAN,
                 x.len(),
-                Verdict::Inconclusive,
+                dir,
+                threshold,
+                "fewer than three points: no slope",
             );
-            c.note = "fewer than three points: no slope".into();
-            return c;
         }
         // A two-sided interval at 2c − 1 has one-sided ends at c.
         let f = stats::slope_fit(x, y, 2.0 * self.confidence - 1.0);
@@ -366,19 +386,14 @@ impl Checker {
         self.statistical += 1;
         let fit = stats::floor_fit(d, y, ks, 2.0 * self.confidence - 1.0);
         let Some(f) = fit else {
-            let mut c = Check::new(
+            let c = self.nothing_to_fit(
                 name,
                 format!("{statistic} (fit over {} points: fewer than four)", d.len()),
-                f64::NAN,
-                (f64::NAN, f64::NAN),
-                dir.into(),
-                threshold,
-                self.confidence,
-                f64::NAN,
                 d.len(),
-                Verdict::Inconclusive,
+                dir,
+                threshold,
+                "fewer than four points: no fit",
             );
-            c.note = "fewer than four points: no fit".into();
             return (c, None);
         };
         let mut c = Check::new(
