@@ -476,9 +476,12 @@ struct Window {
 
 /// Whether the decomposition holds at a logged step.
 fn holds(row: &LogRow, d: usize, th: &TimeWindowThresholds) -> bool {
-    row.features.align_median > th.align_min
-        && row.features.sparse_share_median >= th.share_min
-        && row.features.atoms_covered == d
+    row.features.align_median > th.align_min && holds_apart_from_alignment(row, d, th)
+}
+
+/// Whether the decomposition's parts other than the alignment hold at a logged step.
+fn holds_apart_from_alignment(row: &LogRow, d: usize, th: &TimeWindowThresholds) -> bool {
+    row.features.sparse_share_median >= th.share_min && row.features.atoms_covered == d
 }
 
 /// The formation step of a run: the first logged step (after step 0) that starts
@@ -511,7 +514,7 @@ fn window_of(r: &FinishedRun, th: &TimeWindowThresholds) -> Window {
         .iter()
         .filter(|row| row.step as f64 >= t0 && row.step as f64 <= end)
         .map(|row| {
-            let ok = row.features.sparse_share_median >= th.share_min && row.features.atoms_covered == d;
+            let ok = holds_apart_from_alignment(row, d, th);
             (if ok { row.features.align_median } else { 0.0 }, row.step)
         })
         .fold((f64::INFINITY, 0), |a, b| if b.0 < a.0 { b } else { a });
@@ -660,24 +663,19 @@ fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcom
     } else {
         "probe error 1 - accuracy against d"
     };
-    let (x, y) = log_points(&sweep, err);
-    let trend = c.slope(
-        "error_shrinks_with_d",
-        &format!("{what}, d1 = 8d"),
-        &x,
-        &y,
-        Direction::AtMost,
-        th.slope_max,
-    );
-    let (x, y) = log_points(&poly, err);
-    let trend_poly = c.slope(
-        "error_shrinks_with_d_poly",
-        &format!("{what}, d1 = d^1.5"),
-        &x,
-        &y,
-        Direction::AtMost,
-        th.slope_max,
-    );
+    let mut trend_over = |name: &str, runs: &[&FinishedRun], regime: &str| {
+        let (x, y) = log_points(runs, err);
+        c.slope(
+            name,
+            &format!("{what}, {regime}"),
+            &x,
+            &y,
+            Direction::AtMost,
+            th.slope_max,
+        )
+    };
+    let trend = trend_over("error_shrinks_with_d", &sweep, "d1 = 8d");
+    let trend_poly = trend_over("error_shrinks_with_d_poly", &poly, "d1 = d^1.5");
     let d_of = |runs: &[&FinishedRun]| runs.iter().map(|r| r.plan.settings.model.d as f64).collect::<Vec<_>>();
     let (mut floor, _) = c.floor(
         "floor_vanishes",
