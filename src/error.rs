@@ -114,6 +114,10 @@ pub enum Error {
     /// A sweep file (or a sweep's outputs, or a shard spec) is invalid.
     #[error("{0}")]
     Sweep(String),
+
+    /// A run record could not be encoded.
+    #[error("cannot encode a run record: {0}")]
+    Record(String),
     /// Drawing a figure or reading its input tables failed.
     #[error("plot {path}: {message}")]
     Plot {

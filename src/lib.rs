@@ -7,14 +7,16 @@
 //!
 //! Layers, arrows pointing down only (tests/layers.rs keeps them true):
 //!
-//! * [`report`] — REPORT.md, sweeps, scaling tables, figures, ablations, the peer section;
+//! * [`report`] — REPORT.md: every section planned, launched once, rendered from results;
 //! * [`audit`] — the plan of runs, the evidence, one file per family of the paper's claims;
+//! * [`exec`] — the execution layer: jobs, the one launcher (order, panics, records,
+//!   resume, shards, locks, progress), sweeps;
 //! * [`io`] — atomic writes, CSV tables of a run, the manifest, the content hash;
 //! * [`sim`] — the paper's model: data, augmentations, network, losses, training, metrics,
 //!   probes, the Monte Carlo that needs no training;
 //! * [`stats`] — pure statistics (bounds, regression, summaries), knowing nothing above;
 //! * [`config`] — experiment files → checked [`Settings`];
-//! * [`parallel`], [`error`] — independent simulations side by side; typed errors.
+//! * [`error`] — typed errors.
 //!
 //! The library never prints; long operations report progress through observers.
 #![warn(missing_docs)]
@@ -22,8 +24,8 @@
 pub mod audit;
 pub mod config;
 pub mod error;
+pub mod exec;
 pub mod io;
-pub mod parallel;
 pub mod report;
 pub mod sim;
 pub mod stats;

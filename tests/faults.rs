@@ -9,8 +9,8 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use decouple::report::progress::{silent, ProgressEvent};
-use decouple::report::sweep::{self, SweepOptions, SweepSpec};
+use decouple::exec::progress::{silent, ProgressEvent};
+use decouple::exec::sweep::{self, SweepOptions, SweepSpec};
 
 const BIN: &str = env!("CARGO_BIN_EXE_decouple");
 

@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use decouple::config::Config;
-use decouple::report::sweep::SweepSpec;
+use decouple::exec::sweep::SweepSpec;
 use proptest::prelude::*;
 use proptest::test_runner::{Config as PtConfig, TestRunner};
 

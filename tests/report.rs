@@ -4,12 +4,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 use decouple::config::AugmentationKind;
+use decouple::exec::progress::{silent, ProgressEvent};
+use decouple::exec::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
+use decouple::exec::{Job, Keep, Launcher};
 use decouple::io;
 use decouple::report::claims::{claims_table_markdown, claims_table_text, ClaimLine};
 use decouple::report::figures;
 use decouple::report::peer as peer_report;
-use decouple::report::progress::{silent, ProgressEvent};
-use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec, SweepTable};
 use decouple::sim::rng::{stream, Purpose};
 use decouple::sim::train::executor::{self, Silent};
 use decouple::sim::train::peer;
@@ -150,13 +151,14 @@ fn progress_goes_to_the_observer() {
     assert_eq!(
         lines,
         [
+            "Launching { pending: 2, resumed: 0 }",
             "advanced 1/2",
             "advanced 2/2",
             "done augmentation.kind=none model.d=6 5",
             "done augmentation.kind=random_mask model.d=6 5",
         ]
     );
-    // The same records resumed by run_or_resume: nothing runs, nothing is reported.
+    // The same records resumed by the launcher: nothing runs, nothing but the launch is reported.
     seen.lock().unwrap().clear();
     let settings: Vec<_> = s
         .tasks()
@@ -165,9 +167,13 @@ fn progress_goes_to_the_observer() {
         .step_by(4)
         .map(|t| t.settings.clone())
         .collect();
-    let recs = sweep::run_or_resume(&tmp.path().join("tiny"), &settings, 2, &observe).unwrap();
-    assert_eq!(recs.len(), 2);
-    assert!(seen.lock().unwrap().is_empty());
+    let jobs: Vec<Job> = settings
+        .into_iter()
+        .map(|s| Job::train(s, Keep::Record(tmp.path().join("tiny"))).unwrap())
+        .collect();
+    let recs = Launcher::new(2).observe(&observe).launch(&jobs).unwrap();
+    assert_eq!((recs.outcomes.len(), recs.resumed, recs.ran), (2, 2, 0));
+    assert_eq!(*seen.lock().unwrap(), ["Launching { pending: 0, resumed: 2 }"]);
 }
 
 #[test]
@@ -389,7 +395,7 @@ fn peer_files_parse_and_a_short_run_learns_something() {
 #[test]
 fn the_peers_exact_setting_parses_as_its_code_defines_it_and_runs() {
     use decouple::config::CodeKind;
-    use decouple::report::peer::{exact_table, read_peer_code, run_peer_files, EXACT_FILES};
+    use decouple::report::peer::{exact_table, peer_arms, peer_jobs, read_peer_code, EXACT_FILES};
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     for (arm, file) in EXACT_FILES {
         let (s, p) = peer::from_file(&root.join(file)).unwrap();
@@ -426,7 +432,8 @@ fn the_peers_exact_setting_parses_as_its_code_defines_it_and_runs() {
         std::fs::write(&p, text).unwrap();
         files.push(p);
     }
-    let arms = run_peer_files(&files, &[1, 2], 2).unwrap();
+    let launched = Launcher::new(2).launch(&peer_jobs(&files, &[1, 2]).unwrap()).unwrap();
+    let arms = peer_arms(&files, &[1, 2], &launched.all().unwrap());
     assert_eq!(arms.len(), 2);
     for a in &arms {
         assert_eq!(a.outs.len(), 2);

@@ -7,7 +7,7 @@
 //! saying why that number stands for the asymptotic statement). No threshold is in code.
 //!
 //! * [`spec`]: the audit file and its validation;
-//! * [`plan`]: the simulations, and running them;
+//! * [`plan`]: the simulations, as jobs of the launcher ([`crate::exec`]);
 //! * [`evidence`]: what the claims are judged on;
 //! * [`check`]: verdicts, checks and the Bonferroni confidence;
 //! * [`claims`]: the registry of the paper's claims (docs/THEORY.md §3);
@@ -24,11 +24,14 @@ pub mod tables;
 pub use check::{Check, Checker, Comparison, Verdict};
 pub use claims::ClaimResult;
 pub use evidence::{DataRegime, Evidence, FinishedRun};
-pub use plan::{plan, run_all, PlannedRun, Series};
+pub use plan::{finished, jobs, plan, PlannedRun, Series};
 pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, SweepSpec};
 pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 
+use std::path::Path;
+
 use crate::error::Result;
+use crate::exec::Launcher;
 use crate::sim::sampling;
 
 impl AuditFile {
@@ -59,12 +62,19 @@ impl AuditReport {
     }
 }
 
-/// Run the whole audit: simulations on `jobs` threads (`progress(done, total)`), then the
-/// sampling checks, then the verdicts. Deterministic for a given audit file.
-pub fn run_audit(audit: AuditFile, jobs: usize, progress: impl Fn(usize, usize) + Sync) -> Result<AuditReport> {
+/// Run the whole audit: its simulations through `launcher` (kept under `store` and
+/// resumed from it when given), then the sampling checks, then the verdicts.
+/// Deterministic for a given audit file, whatever the launcher's jobs and whatever was
+/// resumed.
+pub fn run_audit(audit: AuditFile, launcher: &Launcher<'_>, store: Option<&Path>) -> Result<AuditReport> {
     let planned = plan(&audit)?;
-    let total = planned.len();
-    let runs = run_all(planned, jobs, |done| progress(done, total))?;
+    let outcomes = launcher.launch(&jobs(&planned, store)?)?.all()?;
+    judge(audit, finished(planned, outcomes)?)
+}
+
+/// The verdicts of an audit on its finished simulations (in plan order): the sampling
+/// checks are drawn here, then every claim is judged.
+pub fn judge(audit: AuditFile, runs: Vec<FinishedRun>) -> Result<AuditReport> {
     let seed = audit.seeds[0];
     let data = audit
         .data

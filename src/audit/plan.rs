@@ -1,13 +1,15 @@
 //! The audit's plan: every simulation the claims need, and running them side by side.
 
+use std::path::Path;
+
 use serde::Serialize;
 
 use crate::audit::spec::{invalid, AuditFile, SweepSpec, Variant};
 use crate::config::{AugmentationKind, Config, Settings};
 use crate::error::Result;
-use crate::parallel;
+use crate::exec::{Job, Keep, Outcome};
 use crate::sim::summary::Summary;
-use crate::sim::train::executor::{self, RunOutput, Silent};
+use crate::sim::train::executor::RunOutput;
 
 /// Which series a run belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, PartialOrd, Ord)]
@@ -223,32 +225,28 @@ fn check_arms(runs: &[PlannedRun]) -> Result<()> {
     Ok(())
 }
 
-/// Run every planned simulation on `jobs` threads (each single-threaded); `progress` is
-/// called with the number finished. Results are in plan order and independent of `jobs`.
-pub fn run_all(planned: Vec<PlannedRun>, jobs: usize, progress: impl Fn(usize) + Sync) -> Result<Vec<FinishedRun>> {
-    // Longest first keeps both cores busy to the end; results are put back in plan order.
-    let mut order: Vec<usize> = (0..planned.len()).collect();
-    let cost = |r: &PlannedRun| {
-        let s = &r.settings;
-        let views = if r.augmented { 2.0 } else { 1.0 };
-        s.train.steps as f64
-            * (s.train.batch * s.network.m) as f64
-            * ((views + 1.0) * s.model.d1 as f64 + 2.0 * s.train.batch as f64)
-    };
-    order.sort_by(|&a, &b| cost(&planned[b]).total_cmp(&cost(&planned[a])).then(a.cmp(&b)));
-    let outputs = parallel::map(
-        &order,
-        jobs,
-        |&k| executor::run(&planned[k].settings, &mut Silent),
-        progress,
-    );
-    let mut slots: Vec<Option<RunOutput>> = vec![None; planned.len()];
-    for (k, out) in order.into_iter().zip(outputs) {
-        slots[k] = Some(out?);
-    }
-    Ok(planned
+/// The planned simulations as jobs of the launcher: each kept whole under `store`
+/// (`store/runs/<hash>/output.bin`, so that an audit killed mid-way resumes where it
+/// stopped) or, without a store, in memory only.
+pub fn jobs(planned: &[PlannedRun], store: Option<&Path>) -> Result<Vec<Job>> {
+    let keep = store.map_or(Keep::Memory, |d| Keep::Full(d.to_path_buf()));
+    planned
+        .iter()
+        .map(|p| Job::train(p.settings.clone(), keep.clone()))
+        .collect()
+}
+
+/// The finished runs from the launcher's outcomes of [`jobs`] (in plan order).
+pub fn finished(planned: Vec<PlannedRun>, outcomes: Vec<Outcome>) -> Result<Vec<FinishedRun>> {
+    planned
         .into_iter()
-        .zip(slots)
-        .map(|(plan, out)| FinishedRun::new(plan, out.expect("every run finished")))
-        .collect())
+        .zip(outcomes)
+        .map(|(plan, o)| match o {
+            Outcome::Run(out) => Ok(FinishedRun::new(plan, *out)),
+            _ => Err(crate::error::Error::Sweep(format!(
+                "audit run {} came back without its output",
+                plan.settings.name
+            ))),
+        })
+        .collect()
 }

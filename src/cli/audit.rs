@@ -8,7 +8,9 @@ use anyhow::{bail, Context, Result};
 use decouple::audit::scale::Scale;
 use decouple::audit::{self, AuditFile, AuditReport};
 use decouple::config::Precision;
-use decouple::parallel;
+use decouple::exec::pool as parallel;
+use decouple::exec::progress::ProgressEvent;
+use decouple::exec::Launcher;
 use decouple::report::claims;
 
 use super::progress;
@@ -53,13 +55,15 @@ fn audit_file(scale: Scale, file: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(format!("experiments/audit_{}.toml", scale.name())))
 }
 
-/// Run the audit with a progress bar.
+/// Run the audit with a progress bar, its simulations kept under `store` (resumed from
+/// there when present).
 pub fn run(
     path: &Path,
     seeds: Option<usize>,
     precision: Option<Precision>,
     jobs: Option<usize>,
     quiet: bool,
+    store: Option<&Path>,
 ) -> Result<AuditReport> {
     let audit = AuditFile::from_file(path)?
         .with_seed_count(seeds)?
@@ -72,8 +76,22 @@ pub fn run(
     let estimate = progress::print_estimate(&audit.name, &settings, jobs, quiet);
     let name = audit.name.clone();
     let bar = progress::bar(total, quiet, &name, "simulations");
-    let report = audit::run_audit(audit, jobs, |done, _| bar.set_position(done as u64))
-        .with_context(|| format!("audit {}", path.display()))?;
+    let on_event = |e: ProgressEvent<'_>| match e {
+        ProgressEvent::Launching { resumed, .. } if resumed > 0 => {
+            bar.suspend(|| eprintln!("{name}: {resumed} simulations resumed from their records"));
+            bar.set_position(resumed as u64);
+        }
+        ProgressEvent::RunFinished { .. } => bar.inc(1),
+        ProgressEvent::RunFailed { label, seed, error } => {
+            bar.suspend(|| eprintln!("{label} seed {seed} failed: {error}"))
+        }
+        ProgressEvent::RecordCorrupt { path, reason } => {
+            bar.suspend(|| eprintln!("{}: {reason}; running it again", path.display()))
+        }
+        _ => {}
+    };
+    let launcher = Launcher::new(jobs).observe(&on_event);
+    let report = audit::run_audit(audit, &launcher, store).with_context(|| format!("audit {}", path.display()))?;
     bar.finish_and_clear();
     progress::print_actual(&name, estimate, start);
     Ok(report)
@@ -88,11 +106,11 @@ fn print_table(report: &AuditReport) {
 pub fn main(args: &AuditArgs) -> Result<()> {
     let start = Instant::now();
     let path = audit_file(args.scale, args.file.as_deref());
-    let report = run(&path, args.seeds, args.precision, args.jobs, args.quiet)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from(format!("results/audit_{}", args.scale.name())));
+    let report = run(&path, args.seeds, args.precision, args.jobs, args.quiet, Some(&out))?;
     audit::write_audit(&out, &report)?;
     print_table(&report);
     println!(

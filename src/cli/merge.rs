@@ -21,7 +21,7 @@ pub struct MergeArgs {
 
 /// Run it.
 pub fn main(args: &MergeArgs) -> Result<()> {
-    let merged = decouple::report::sweep::merge(&args.dirs, &args.out, args.partial)?;
+    let merged = decouple::exec::sweep::merge(&args.dirs, &args.out, args.partial)?;
     for d in &merged.unfinished {
         eprintln!(
             "unfinished shard (no sweep.csv), its recorded runs taken: {}",

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
+use decouple::exec::sweep::SweepTable;
 use decouple::report::figures;
 use decouple::report::scaling::SCALING_METRICS;
-use decouple::report::sweep::SweepTable;
 
 /// Arguments of `decouple plot`.
 #[derive(clap::Args)]

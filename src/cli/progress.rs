@@ -2,6 +2,7 @@
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use decouple::exec::progress::ProgressEvent;
 use decouple::sim::cost::CostModel;
 use decouple::sim::train::executor::{LogRow, Observer};
 use decouple::Settings;
@@ -87,5 +88,55 @@ impl Observer for TrainProgress {
             "loss {:.4} align {:.2} atoms {} cos {:.2}",
             row.loss, row.features.align_median, row.features.atoms_covered, row.features.noise_cos_mean
         ));
+    }
+}
+
+/// The launcher's progress as lines on stderr (for long, unattended operations such as
+/// `decouple report`, whose output is read in a log as often as in a terminal): a line per
+/// planned part, one when the launch starts, one per finished or failed run with its count.
+pub struct RunLines {
+    /// Runs finished so far, and to run in all.
+    count: std::sync::Mutex<(usize, usize)>,
+    quiet: bool,
+}
+
+impl RunLines {
+    /// Lines unless `quiet`.
+    pub fn new(quiet: bool) -> Self {
+        Self {
+            count: std::sync::Mutex::new((0, 0)),
+            quiet,
+        }
+    }
+
+    /// Print what `e` says.
+    pub fn event(&self, e: ProgressEvent<'_>) {
+        if self.quiet {
+            return;
+        }
+        let mut count = self.count.lock().unwrap_or_else(|p| p.into_inner());
+        match e {
+            ProgressEvent::Planned { name, runs } => eprintln!("{name}: {runs} simulations"),
+            ProgressEvent::Launching { pending, resumed } => {
+                *count = (0, pending);
+                eprintln!("running {pending} simulations ({resumed} resumed from their records)");
+            }
+            ProgressEvent::RunFinished {
+                label,
+                seed,
+                wall_seconds,
+            } => {
+                count.0 += 1;
+                eprintln!("[{}/{}] {label} seed {seed}: {wall_seconds:.1} s", count.0, count.1);
+            }
+            ProgressEvent::RunFailed { label, seed, error } => {
+                count.0 += 1;
+                eprintln!("[{}/{}] {label} seed {seed} failed: {error}", count.0, count.1);
+            }
+            ProgressEvent::RecordCorrupt { path, reason } => {
+                eprintln!("{}: {reason}; running it again", path.display())
+            }
+            ProgressEvent::Advanced { .. } => {}
+        }
     }
 }

@@ -1,18 +1,24 @@
-//! `decouple run EXPERIMENT.toml`: train one experiment, write its tables, print a summary.
-//! With `--seeds K` it trains the experiment under K consecutive seeds, `--jobs` of them
-//! side by side (each simulation single-threaded, so every seed's tables are the same
-//! bits whatever the number of jobs).
+//! `decouple run EXPERIMENT.toml...`: train experiments, write their tables, print a summary.
+//! With `--seeds K` each file runs under K consecutive seeds (the seed policy of
+//! `decouple::config::Seeds`); every file × seed is a job of the one launcher, `--jobs` of
+//! them side by side (each simulation single-threaded, so every run's tables are the same
+//! bits whatever the number of jobs). Every file is read and checked before the first
+//! simulation starts.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use decouple::config::{Config, Settings};
+use decouple::config::{Config, Seeds, Settings};
+use decouple::exec::launch::{self, Launched, Launcher};
+use decouple::exec::pool as parallel;
+use decouple::exec::progress::ProgressEvent;
+use decouple::exec::{Job, Keep, Outcome, Work};
+use decouple::io;
 use decouple::report::peer;
 use decouple::sim::cost::CostModel;
 use decouple::sim::summary::Metric;
-use decouple::sim::train::executor::{self, RunOutput, Silent};
-use decouple::{io, parallel};
+use decouple::sim::train::executor::{self, RunOutput};
 
 use super::progress::{self, TrainProgress};
 
@@ -50,135 +56,159 @@ fn is_peer_file(path: &Path) -> bool {
         .is_some_and(|t| t.contains_key("peer"))
 }
 
-/// Run it.
-pub fn main(args: &RunArgs) -> Result<()> {
-    let peer = args.experiments.iter().filter(|p| is_peer_file(p)).count();
-    if peer > 0 {
-        if peer < args.experiments.len() {
-            bail!("give either peer experiment files (with a [peer] table) or ordinary ones, not both");
-        }
-        return run_peer(args);
-    }
+/// The seeds of one file under the seed policy (`decouple::config::Seeds`): `--seeds K`
+/// from `--seed` or the file's own seed.
+fn seeds_of(args: &RunArgs, file_seed: u64) -> Result<Seeds> {
+    Ok(Seeds::consecutive(
+        args.seed.unwrap_or(file_seed),
+        args.seeds as usize,
+        "--seeds",
+    )?)
+}
+
+/// Every file's jobs (files outer, seeds inner), each file checked before anything runs.
+fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
+    let mut jobs = Vec::new();
+    let mut peer_files = Vec::new();
     for path in &args.experiments {
-        run_file(args, path)?;
+        let in_file = || format!("in {}", path.display());
+        if is_peer_file(path) {
+            let (s, p) = decouple::sim::train::peer::from_file(path)?;
+            for &seed in seeds_of(args, s.seed)?.as_slice() {
+                let mut s2 = s.clone();
+                s2.seed = seed;
+                jobs.push(Job::peer(s2, p.clone())?);
+            }
+            peer_files.push(path.clone());
+            continue;
+        }
+        let mut cfg = Config::from_file(path)?;
+        for &seed in seeds_of(args, cfg.seed)?.as_slice() {
+            cfg.seed = seed;
+            jobs.push(Job::train(cfg.check().with_context(in_file)?, Keep::Memory)?);
+        }
+    }
+    Ok((jobs, peer_files))
+}
+
+/// Run it: every file × seed through the launcher, `--jobs` side by side.
+pub fn main(args: &RunArgs) -> Result<()> {
+    let (jobs, peer_files) = plan(args)?;
+    let workers = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
+    let start = std::time::Instant::now();
+    let estimate =
+        CostModel::calibrate().plan_seconds(&jobs.iter().map(|j| j.settings.clone()).collect::<Vec<_>>(), workers);
+    let launched = if let [job] = jobs.as_slice() {
+        one_with_bar(job, args.quiet)?
+    } else {
+        let bar = progress::bar(jobs.len(), args.quiet, "decouple run", "runs");
+        let on_event = |e: ProgressEvent<'_>| match e {
+            ProgressEvent::RunFinished { .. } => bar.inc(1),
+            ProgressEvent::RunFailed { label, seed, error } => {
+                bar.suspend(|| eprintln!("{label} seed {seed} failed: {error}"))
+            }
+            _ => {}
+        };
+        let l = Launcher::new(workers).observe(&on_event).launch(&jobs);
+        bar.finish_and_clear();
+        l?
+    };
+    let outcomes = launched.all()?;
+    write_outputs(args, &jobs, &outcomes, estimate)?;
+    if !peer_files.is_empty() {
+        print_peer_table(args, &peer_files, &jobs, &outcomes)?;
+    }
+    if jobs.len() > 1 {
+        println!(
+            "{} runs ({} file(s) x {} seed(s)), {workers} jobs, {:.1} s wall (estimated {:.1} s)",
+            jobs.len(),
+            args.experiments.len(),
+            args.seeds,
+            start.elapsed().as_secs_f64(),
+            estimate
+        );
     }
     Ok(())
 }
 
-/// Peer experiment files over `--seeds` seeds: a summary.csv per seed and the table.
-fn run_peer(args: &RunArgs) -> Result<()> {
-    let first = args.seed.unwrap_or(1);
-    let seeds: Vec<u64> = (0..args.seeds)
-        .map(|k| {
-            first
-                .checked_add(k)
-                .with_context(|| format!("seed {first} + {k} overflows"))
-        })
-        .collect::<Result<_>>()?;
-    let jobs = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
-    let start = std::time::Instant::now();
-    let arms = peer::run_peer_files(&args.experiments, &seeds, jobs)?;
+/// One training job through the launcher, with a progress bar over its steps.
+fn one_with_bar(job: &Job, quiet: bool) -> Result<Launched> {
+    let runner = |j: &Job| -> decouple::Result<Outcome> {
+        if !matches!(j.work, Work::Train { .. }) {
+            return launch::run_job(j);
+        }
+        let mut progress = TrainProgress::new(j.settings.train.steps, quiet, &j.settings.name);
+        let out = executor::run(&j.settings, &mut progress);
+        progress.bar.finish_and_clear();
+        Ok(Outcome::Run(Box::new(out?)))
+    };
+    Ok(Launcher::new(1).launch_with(std::slice::from_ref(job), &runner)?)
+}
+
+/// Where a run's tables go: OUT/<name>/, or OUT/<name>/seed_<s>/ with `--seeds` > 1.
+fn run_folder(args: &RunArgs, settings: &Settings) -> PathBuf {
+    let dir = args.out.join(&settings.name);
+    if args.seeds > 1 {
+        dir.join(format!("seed_{}", settings.seed))
+    } else {
+        dir
+    }
+}
+
+/// Write every run's tables (a peer run's summary.csv) and print a line or a summary each.
+fn write_outputs(args: &RunArgs, jobs: &[Job], outcomes: &[Outcome], estimate: f64) -> Result<()> {
+    let command = command_line();
+    for (job, o) in jobs.iter().zip(outcomes) {
+        let dir = run_folder(args, &job.settings);
+        match o {
+            Outcome::Run(out) => {
+                io::write_run(&dir, out, Some(command.clone()))?;
+                if jobs.len() == 1 {
+                    print_summary(out, &dir, estimate);
+                } else {
+                    print_seed_line(out, &dir);
+                }
+            }
+            Outcome::Peer(p) => {
+                let mut rows = p.summary();
+                rows.push(Metric::WallSeconds, p.wall_seconds);
+                io::write_atomic(&dir.join("summary.csv"), &io::summary_bytes(&rows)?)?;
+            }
+            Outcome::Record(_) => bail!("a run of `decouple run` came back as a record"),
+        }
+    }
+    Ok(())
+}
+
+/// The peer files' table over seeds (with the peer's own code's numbers when
+/// `peer_code.csv` sits beside the first peer file).
+fn print_peer_table(args: &RunArgs, files: &[PathBuf], jobs: &[Job], outcomes: &[Outcome]) -> Result<()> {
+    let peer_outcomes: Vec<Outcome> = jobs
+        .iter()
+        .zip(outcomes)
+        .filter(|(j, _)| matches!(j.work, Work::Peer(_)))
+        .map(|(_, o)| o.clone())
+        .collect();
+    let arms = peer::peer_arms(files, &vec![0; args.seeds as usize], &peer_outcomes);
     let mut named = Vec::new();
     for a in &arms {
-        for o in &a.outs {
-            let dir = args
-                .out
-                .join(&o.settings.name)
-                .join(format!("seed_{}", o.settings.seed));
-            let mut rows = o.summary();
-            rows.push(Metric::WallSeconds, o.wall_seconds);
-            io::write_atomic(&dir.join("summary.csv"), &io::summary_bytes(&rows)?)?;
-        }
         let arm = a.outs[0].settings.augmentation.kind;
         named.push((serde_json::to_value(arm)?.as_str().unwrap_or("?").to_string(), a));
     }
-    let code_csv = args.experiments[0]
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join("peer_code.csv");
+    let code_csv = files[0].parent().unwrap_or(Path::new(".")).join("peer_code.csv");
     let code = peer::read_peer_code(&code_csv)?;
     print!("{}", peer::exact_table(&named, code.as_deref()));
     println!(
-        "{} runs ({} files x {} seeds), {jobs} jobs, {:.1} s wall -> {}/<name>/seed_<s>/summary.csv",
-        arms.len() * seeds.len(),
-        arms.len(),
-        seeds.len(),
-        start.elapsed().as_secs_f64(),
-        args.out.display()
+        "{} peer runs -> {}/<name>/{}summary.csv",
+        peer_outcomes.len(),
+        args.out.display(),
+        if args.seeds > 1 { "seed_<s>/" } else { "" }
     );
     Ok(())
-}
-
-fn run_file(args: &RunArgs, path: &Path) -> Result<()> {
-    let mut cfg = Config::from_file(path)?;
-    if let Some(s) = args.seed {
-        cfg.seed = s;
-    }
-    let first = cfg.seed;
-    let mut all = Vec::new();
-    for k in 0..args.seeds {
-        cfg.seed = first
-            .checked_add(k)
-            .with_context(|| format!("seed {first} + {k} overflows"))?;
-        all.push(cfg.check().with_context(|| format!("in {}", path.display()))?);
-    }
-    if all.len() == 1 {
-        return run_one(&all[0], &args.out, args.quiet);
-    }
-    let jobs = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
-    run_many(&all, &args.out, jobs, args.quiet)
 }
 
 fn command_line() -> String {
     std::env::args().collect::<Vec<_>>().join(" ")
-}
-
-fn run_one(settings: &Settings, out: &Path, quiet: bool) -> Result<()> {
-    let estimate = CostModel::calibrate().run_seconds(settings);
-    let mut progress = TrainProgress::new(settings.train.steps, quiet, &settings.name);
-    let output = executor::run(settings, &mut progress)?;
-    progress.bar.finish_and_clear();
-    let dir = out.join(&settings.name);
-    io::write_run(&dir, &output, Some(command_line()))?;
-    print_summary(&output, &dir, estimate);
-    Ok(())
-}
-
-fn run_many(all: &[Settings], out: &Path, jobs: usize, quiet: bool) -> Result<()> {
-    let name = &all[0].name;
-    let bar = progress::bar(all.len(), quiet, name, "seeds");
-    let start = std::time::Instant::now();
-    let results = parallel::map(
-        all,
-        jobs,
-        |s| parallel::caught(|| s.name.clone(), s.seed, || executor::run(s, &mut Silent)),
-        |done| bar.set_position(done as u64),
-    );
-    bar.finish_and_clear();
-    let command = command_line();
-    let mut failed = 0;
-    for (s, r) in all.iter().zip(results) {
-        let dir = out.join(name).join(format!("seed_{}", s.seed));
-        match r {
-            Ok(output) => {
-                io::write_run(&dir, &output, Some(command.clone()))?;
-                print_seed_line(&output, &dir);
-            }
-            Err(e) => {
-                failed += 1;
-                eprintln!("seed {}: error: {e}", s.seed);
-            }
-        }
-    }
-    println!(
-        "{name}: {} seeds, {jobs} jobs, {:.1} s wall",
-        all.len(),
-        start.elapsed().as_secs_f64()
-    );
-    if failed > 0 {
-        bail!("{failed} of {} seeds failed", all.len());
-    }
-    Ok(())
 }
 
 fn print_seed_line(output: &RunOutput, dir: &Path) {

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use decouple::report::progress::ProgressEvent;
-use decouple::report::sweep::{self, Shard, SweepOptions, SweepSpec};
+use decouple::exec::progress::ProgressEvent;
+use decouple::exec::sweep::{self, Shard, SweepOptions, SweepSpec};
 
 use super::progress::{self, bar};
 
@@ -32,7 +32,7 @@ pub struct SweepArgs {
 pub fn main(args: &SweepArgs) -> Result<()> {
     let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
     let spec = SweepSpec::from_file(&args.sweep)?;
-    let jobs = args.jobs.unwrap_or_else(decouple::parallel::default_jobs);
+    let jobs = args.jobs.unwrap_or_else(decouple::exec::pool::default_jobs);
     let all = spec.tasks()?;
     let tasks = all.len();
     let mine: Vec<_> = all

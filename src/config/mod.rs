@@ -13,8 +13,10 @@ use crate::error::{Error, Result};
 
 mod memory;
 mod sections;
+mod seeds;
 
 pub use memory::{available_bytes, estimate_bytes};
+pub use seeds::Seeds;
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,

@@ -3,14 +3,15 @@
 //! under a fixed rule, and the figures of one paired run (RandomMask against no
 //! augmentation).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::{Config, Settings};
 use crate::error::Result;
+use crate::exec::progress::ProgressEvent;
+use crate::exec::record::RunRecord;
+use crate::exec::{Job, Keep, Outcome};
 use crate::io::write_atomic;
 use crate::report::figures;
-use crate::report::progress::{ProgressEvent, SectionKind};
-use crate::report::sweep::{self, RunRecord};
 use crate::report::{Ctx, Section};
 use crate::sim::summary::Metric;
 use crate::stats::mean_ci95;
@@ -125,48 +126,69 @@ impl Runs {
     }
 }
 
-fn run_ablations(ctx: &Ctx<'_>, dir: &Path) -> Result<Runs> {
+/// The ablations, planned: every file under `experiments/ablations/` of [`ABLATIONS`] with
+/// the report's seeds (seeds inner), recorded under `out/ablations/`.
+pub(super) struct AblationsPlan {
+    settings: Vec<Settings>,
+    seeds: Vec<u64>,
+    dir: PathBuf,
+    /// One job per settings.
+    pub(super) jobs: Vec<Job>,
+}
+
+/// Plan the ablations.
+pub(super) fn plan(ctx: &Ctx<'_>) -> Result<AblationsPlan> {
     let seeds = ctx.seeds();
+    let dir = ctx.out.join("ablations");
     let mut settings = Vec::new();
     for (_, file, _) in ABLATIONS {
         for &s in &seeds {
             settings.push(load(ctx.experiments, file, s)?);
         }
     }
-    (ctx.progress)(ProgressEvent::SectionStarted {
-        section: SectionKind::Ablations,
+    let jobs = settings
+        .iter()
+        .map(|s| Job::train(s.clone(), Keep::Record(dir.clone())))
+        .collect::<Result<Vec<_>>>()?;
+    (ctx.progress)(ProgressEvent::Planned {
         name: "ablations",
-        runs: settings.len(),
+        runs: jobs.len(),
     });
-    let records = sweep::run_or_resume(dir, &settings, ctx.jobs, ctx.progress)?;
-    (ctx.progress)(ProgressEvent::SectionFinished {
-        section: SectionKind::Ablations,
-    });
-    Ok(Runs {
+    Ok(AblationsPlan {
         settings,
-        records,
         seeds,
+        dir,
+        jobs,
     })
 }
 
-/// The ablations (a table and one sentence each) and the figures of one paired run
-/// (baseline against no augmentation), run or resumed under `out/ablations/`.
-pub(super) fn ablation_sections(ctx: &Ctx<'_>) -> Result<(Section, Section)> {
-    let dir = ctx.out.join("ablations");
-    let runs = run_ablations(ctx, &dir)?;
-    write_atomic(&ctx.out.join("ablations.csv"), ablations_csv(&runs).as_bytes())?;
-    let abl = ablations_markdown(ctx, &runs);
-    let runs_md = paired_run_markdown(ctx, &dir, &runs)?;
-    Ok((
-        Section {
-            title: "One paired run: RandomMask against no augmentation".into(),
-            markdown: runs_md,
-        },
-        Section {
-            title: "Ablations".into(),
-            markdown: abl,
-        },
-    ))
+impl AblationsPlan {
+    /// The ablations (a table and one sentence each) and the figures of one paired run
+    /// (baseline against no augmentation), from the outcomes of [`Self::jobs`].
+    pub(super) fn render(self, ctx: &Ctx<'_>, outcomes: &[Outcome]) -> Result<(Section, Section)> {
+        let records = outcomes
+            .iter()
+            .map(|o| o.record().cloned().expect("an ablation job keeps its record"))
+            .collect();
+        let runs = Runs {
+            settings: self.settings,
+            records,
+            seeds: self.seeds,
+        };
+        write_atomic(&ctx.out.join("ablations.csv"), ablations_csv(&runs).as_bytes())?;
+        let abl = ablations_markdown(ctx, &runs);
+        let runs_md = paired_run_markdown(ctx, &self.dir, &runs)?;
+        Ok((
+            Section {
+                title: "One paired run: RandomMask against no augmentation".into(),
+                markdown: runs_md,
+            },
+            Section {
+                title: "Ablations".into(),
+                markdown: abl,
+            },
+        ))
+    }
 }
 
 /// `ablations.csv`: one row per run.

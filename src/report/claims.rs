@@ -6,9 +6,10 @@
 //! report's claims section, which runs (or reruns) the audit at the report's scale.
 
 use crate::audit::claims::Kind;
-use crate::audit::{self, AuditFile, AuditReport, Check, ClaimRow, Verdict};
+use crate::audit::{self, AuditFile, AuditReport, Check, ClaimRow, PlannedRun, Verdict};
 use crate::error::Result;
-use crate::report::progress::{ProgressEvent, SectionKind};
+use crate::exec::progress::ProgressEvent;
+use crate::exec::{Job, Outcome};
 use crate::report::{Ctx, Section};
 
 /// One claim of the claims table: the audit's row (its primary check) and its other checks
@@ -198,28 +199,43 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
     md
 }
 
-/// The claim-by-claim audit at this scale (`experiments/audit_<scale>.toml`): its CSV
-/// tables under `out/claims/` and the claims table as Markdown.
-pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
-    let scale = ctx.scale.name();
-    let file = ctx.experiments.join(format!("audit_{scale}.toml"));
+/// The claim-by-claim audit at this scale, planned: the audit file, its runs and their
+/// jobs (kept whole under `out/claims/runs/`, so an interrupted report resumes them).
+pub(super) struct ClaimsPlan {
+    audit: AuditFile,
+    planned: Vec<PlannedRun>,
+    /// One job per planned run.
+    pub(super) jobs: Vec<Job>,
+}
+
+/// Plan the audit of `experiments/audit_<scale>.toml`.
+pub(super) fn plan(ctx: &Ctx<'_>) -> Result<ClaimsPlan> {
+    let file = ctx.experiments.join(format!("audit_{}.toml", ctx.scale.name()));
     let audit = AuditFile::from_file(&file)?;
-    let runs = audit::plan(&audit)?.len();
-    let progress = ctx.progress;
-    progress(ProgressEvent::SectionStarted {
-        section: SectionKind::Claims,
+    let planned = audit::plan(&audit)?;
+    let jobs = audit::jobs(&planned, Some(&ctx.out.join("claims")))?;
+    (ctx.progress)(ProgressEvent::Planned {
         name: "audit",
-        runs,
+        runs: jobs.len(),
     });
-    let report = audit::run_audit(audit, ctx.jobs, |done, total| {
-        progress(ProgressEvent::Advanced { done, total })
-    })?;
-    progress(ProgressEvent::SectionFinished {
-        section: SectionKind::Claims,
-    });
+    Ok(ClaimsPlan { audit, planned, jobs })
+}
+
+impl ClaimsPlan {
+    /// The claims section from the outcomes of [`Self::jobs`]: its CSV tables under
+    /// `out/claims/` and the claims table as Markdown.
+    pub(super) fn render(self, ctx: &Ctx<'_>, outcomes: Vec<Outcome>) -> Result<Section> {
+        let report = audit::judge(self.audit, audit::finished(self.planned, outcomes)?)?;
+        claims_section(ctx, &report)
+    }
+}
+
+/// The claims section of a finished audit.
+fn claims_section(ctx: &Ctx<'_>, report: &AuditReport) -> Result<Section> {
+    let scale = ctx.scale.name();
     let dir = ctx.out.join("claims");
-    let tables = audit::write_report_tables(&dir, &report)?;
-    audit::write_audit(&dir.join("audit"), &report)?;
+    let tables = audit::write_report_tables(&dir, report)?;
+    audit::write_audit(&dir.join("audit"), report)?;
     let mut md = format!(
         "Every claim of the paper as a statistical check (`decouple audit --scale {scale}`; thresholds, \
          expectations and their reasons in `experiments/audit_{scale}.toml`). Each check's interval has \
@@ -238,11 +254,11 @@ pub(super) fn claims_section(ctx: &Ctx<'_>) -> Result<Section> {
             .map(|c| c.confidence)
             .find(|c| c.is_finite())
             .unwrap_or(f64::NAN),
-        claims_table_markdown(&claim_lines(&report))
+        claims_table_markdown(&claim_lines(report))
     );
     md.push_str("\n### Every check, per result of the paper\n\n");
-    md.push_str(&evidence_tables_markdown(&report));
-    md.push_str(&super::theorem::theorem_figures(&report, &dir.join("figures"), &|p| {
+    md.push_str(&evidence_tables_markdown(report));
+    md.push_str(&super::theorem::theorem_figures(report, &dir.join("figures"), &|p| {
         ctx.rel(p)
     })?);
     md.push_str("\nTables behind it (one per theorem / corollary of the paper, docs/THEORY.md §2):\n\n");

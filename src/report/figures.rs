@@ -30,8 +30,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::config::AugmentationKind;
 use crate::error::{Error, Result};
+use crate::exec::sweep::SweepTable;
 use crate::io::write_atomic;
-use crate::report::sweep::SweepTable;
 use crate::sim::summary::Metric;
 use crate::stats::mean_ci95;
 

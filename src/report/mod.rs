@@ -4,24 +4,23 @@
 //! tables are CSV, figures SVG, and each section names the command that regenerates it and
 //! the runs behind it. The experiment files are read from a folder given at run time
 //! (`decouple report --experiments DIR`); progress goes to an observer
-//! ([`progress::Progress`]), nothing here prints.
+//! ([`crate::exec::progress::Progress`]), nothing here prints.
 
 pub mod ablations;
 pub mod claims;
 pub mod figures;
 pub mod peer;
-pub mod progress;
 pub mod scaling;
 pub mod speed;
-pub mod sweep;
 mod theorem;
 pub mod theorem_figures;
 
 use std::path::Path;
 
-use self::progress::Progress;
 use crate::audit::scale::Scale;
 use crate::error::{Error, Result};
+use crate::exec::progress::Progress;
+use crate::exec::{Job, Launcher, Outcome};
 
 /// One section of the report.
 #[derive(Debug, Clone)]
@@ -32,13 +31,12 @@ pub struct Section {
     pub markdown: String,
 }
 
-/// What every section needs: the scale, the experiment files, the output folder, the
-/// number of simulations side by side and the observer.
+/// What every section needs: the scale, the experiment files, the output folder and the
+/// observer.
 struct Ctx<'a> {
     scale: Scale,
     experiments: &'a Path,
     out: &'a Path,
-    jobs: usize,
     progress: Progress<'a>,
 }
 
@@ -62,33 +60,84 @@ impl Ctx<'_> {
     }
 }
 
-/// Run (or resume) what `scale` needs under `out`, reading the experiment files under
-/// `experiments` (the repository's `experiments/` folder), and return the report's
-/// sections. `progress` hears when each section starts and finishes and of its runs.
+/// What a report's one launch did: the numbers `decouple report` prints at the end.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LaunchStats {
+    /// Simulations the report needs.
+    pub simulations: usize,
+    /// Of which simulated now (the rest resumed from their records).
+    pub ran: usize,
+    /// Seconds the simulations run now took, summed (core-seconds).
+    pub core_seconds: f64,
+    /// Wall seconds of the launch.
+    pub launch_seconds: f64,
+    /// Simulations side by side.
+    pub jobs: usize,
+}
+
+impl LaunchStats {
+    /// core-seconds / (`wall_seconds` × jobs): how busy the cores were over `wall_seconds`.
+    pub fn utilisation(&self, wall_seconds: f64) -> f64 {
+        self.core_seconds / (wall_seconds * self.jobs as f64).max(f64::MIN_POSITIVE)
+    }
+}
+
+/// Plan every section's simulations, run (or resume) them under `out` in one launch on
+/// `jobs` threads, then render each section from its results. The experiment files are
+/// read from `experiments` (the repository's `experiments/` folder). `progress` hears of
+/// each section's plan and of every run.
 pub fn report_sections(
     scale: Scale,
     experiments: &Path,
     out: &Path,
     jobs: usize,
     progress: Progress<'_>,
-) -> Result<Vec<Section>> {
+) -> Result<(Vec<Section>, LaunchStats)> {
     let ctx = Ctx {
         scale,
         experiments,
         out,
-        jobs,
         progress,
     };
-    let mut sections = Vec::new();
-    // The claims table goes first.
-    sections.push(claims::claims_section(&ctx)?);
-    sections.push(scaling::scaling_section(&ctx)?);
-    let (runs_section, ablation_section) = ablations::ablation_sections(&ctx)?;
+    // One report per folder at a time: the lock is held to the last table.
+    let _lock = crate::io::lock::lock_dir(out)?;
+    let claims = claims::plan(&ctx)?;
+    let scaling = scaling::plan(&ctx)?;
+    let ablations = ablations::plan(&ctx)?;
+    let peer = peer::plan(&ctx)?;
+    let parts = [&claims.jobs, &scaling.sweep.jobs, &ablations.jobs, &peer.jobs];
+    let all: Vec<Job> = parts.iter().flat_map(|j| j.iter().cloned()).collect();
+    let held = scaling.sweep.held();
+    let launched = Launcher::new(jobs).observe(progress).holding(&held).launch(&all)?;
+    let stats = LaunchStats {
+        simulations: all.len(),
+        ran: launched.ran,
+        core_seconds: launched.core_seconds,
+        launch_seconds: launched.wall_seconds,
+        jobs: launched_jobs(jobs, all.len()),
+    };
+    // The outcomes, cut back into the sections' parts in the order they were joined.
+    let mut bounds = vec![0];
+    for p in parts {
+        bounds.push(bounds.last().copied().unwrap_or(0) + p.len());
+    }
+    let slice = |k: usize| bounds[k]..bounds[k + 1];
+    let outcomes = &launched.outcomes;
+    let fresh = &launched.fresh;
+    let complete = |k: usize| -> Vec<Outcome> { outcomes[slice(k)].iter().flatten().cloned().collect() };
+    let mut sections = vec![claims.render(&ctx, complete(0))?];
+    sections.push(scaling.render(&ctx, &outcomes[slice(1)], &fresh[slice(1)])?);
+    let (runs_section, ablation_section) = ablations.render(&ctx, &complete(2))?;
     sections.push(runs_section);
     sections.push(ablation_section);
-    sections.push(peer::peer_section(&ctx)?);
+    sections.push(peer.render(&ctx, &complete(3))?);
     sections.push(speed::speed_section(&ctx)?);
-    Ok(sections)
+    Ok((sections, stats))
+}
+
+/// The threads a launch of `n` jobs uses on `jobs` workers.
+fn launched_jobs(jobs: usize, n: usize) -> usize {
+    jobs.clamp(1, n.max(1))
 }
 
 /// REPORT.md from the sections (with the claims spot at the top when it is empty).

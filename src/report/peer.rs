@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 
 use crate::config::Settings;
 use crate::error::Result;
+use crate::exec::progress::ProgressEvent;
+use crate::exec::{Job, Outcome};
 use crate::io::write_atomic;
-use crate::parallel;
-use crate::report::progress::{ProgressEvent, SectionKind};
 use crate::report::{Ctx, Section};
 use crate::sim::summary::Metric;
 use crate::sim::train::peer::{self, PeerOutput, PeerParams};
@@ -41,37 +41,34 @@ pub struct PeerArm {
     pub outs: Vec<PeerOutput>,
 }
 
-/// Run peer experiment files (each with a `[peer]` table) under `seeds`, `jobs`
-/// simulations side by side (files outer, seeds inner); every run is deterministic in its
-/// file and seed.
-pub fn run_peer_files(files: &[PathBuf], seeds: &[u64], jobs: usize) -> Result<Vec<PeerArm>> {
-    let mut tasks = Vec::new();
+/// The jobs of peer experiment files (each with a `[peer]` table) under `seeds`, files
+/// outer, seeds inner; every run is deterministic in its file and seed.
+pub fn peer_jobs(files: &[PathBuf], seeds: &[u64]) -> Result<Vec<Job>> {
+    let mut jobs = Vec::new();
     for f in files {
         let (s, p) = peer::from_file(f)?;
         for &seed in seeds {
             let mut s2 = s.clone();
             s2.seed = seed;
-            tasks.push((f.clone(), s2, p.clone()));
+            jobs.push(Job::peer(s2, p.clone())?);
         }
     }
-    let results = parallel::map(
-        &tasks,
-        jobs,
-        |(_, s, p)| parallel::caught(|| s.name.clone(), s.seed, || peer::run(s, p)),
-        |_| {},
-    );
-    let mut arms: Vec<PeerArm> = Vec::new();
-    for ((f, _, _), r) in tasks.iter().zip(results) {
-        let out = r?;
-        match arms.last_mut() {
-            Some(a) if &a.file == f => a.outs.push(out),
-            _ => arms.push(PeerArm {
-                file: f.clone(),
-                outs: vec![out],
-            }),
-        }
-    }
-    Ok(arms)
+    Ok(jobs)
+}
+
+/// The outcomes of [`peer_jobs`] grouped by file.
+pub fn peer_arms(files: &[PathBuf], seeds: &[u64], outcomes: &[Outcome]) -> Vec<PeerArm> {
+    files
+        .iter()
+        .zip(outcomes.chunks(seeds.len().max(1)))
+        .map(|(f, chunk)| PeerArm {
+            file: f.clone(),
+            outs: chunk
+                .iter()
+                .map(|o| o.peer().cloned().expect("a peer job gives a peer output"))
+                .collect(),
+        })
+        .collect()
 }
 
 /// A number with `digits` decimals, or in scientific notation below 0.01 (a loss near 0).
@@ -254,30 +251,55 @@ fn exact_csv(arms: &[(String, &PeerArm)]) -> String {
     csv
 }
 
-/// The peer's exact setting (five seeds) beside the peer's own code, then this crate's
-/// variant (the report's seeds) beside a re-run of the peer's code with batch norm.
-pub(super) fn peer_section(ctx: &Ctx<'_>) -> Result<Section> {
+/// The peer section, planned: the exact setting's files over five seeds, then this
+/// crate's variant over the report's seeds (both in memory).
+pub(super) struct PeerPlan {
+    exact_files: Vec<PathBuf>,
+    tasks: Vec<PeerTask>,
+    /// The exact setting's jobs, then the variant's.
+    pub(super) jobs: Vec<Job>,
+}
+
+/// Plan the peer section.
+pub(super) fn plan(ctx: &Ctx<'_>) -> Result<PeerPlan> {
     let tasks = peer_tasks(ctx)?;
-    (ctx.progress)(ProgressEvent::SectionStarted {
-        section: SectionKind::Peer,
-        name: "peer",
-        runs: tasks.len() + EXACT_FILES.len() * EXACT_SEEDS.len(),
-    });
     let exact_files: Vec<PathBuf> = EXACT_FILES.iter().map(|(_, f)| ctx.experiments.join(f)).collect();
-    let exact = run_peer_files(&exact_files, &EXACT_SEEDS, ctx.jobs)?;
-    let results = parallel::map(&tasks, ctx.jobs, |(_, s, p)| peer::run(s, p), |_| {});
-    let mut outs = Vec::new();
-    for r in results {
-        outs.push(r?);
+    let mut jobs = peer_jobs(&exact_files, &EXACT_SEEDS)?;
+    for (_, s, p) in &tasks {
+        jobs.push(Job::peer(s.clone(), p.clone())?);
     }
-    (ctx.progress)(ProgressEvent::SectionFinished {
-        section: SectionKind::Peer,
+    (ctx.progress)(ProgressEvent::Planned {
+        name: "peer",
+        runs: jobs.len(),
     });
-    let arms: Vec<(String, &PeerArm)> = EXACT_FILES.iter().map(|(a, _)| a.to_string()).zip(&exact).collect();
+    Ok(PeerPlan {
+        exact_files,
+        tasks,
+        jobs,
+    })
+}
+
+impl PeerPlan {
+    /// The peer section from the outcomes of [`Self::jobs`]: the exact setting beside the
+    /// peer's own code, then this crate's variant beside a re-run of the peer's code.
+    pub(super) fn render(self, ctx: &Ctx<'_>, outcomes: &[Outcome]) -> Result<Section> {
+        let n_exact = self.exact_files.len() * EXACT_SEEDS.len();
+        let exact = peer_arms(&self.exact_files, &EXACT_SEEDS, &outcomes[..n_exact]);
+        let outs: Vec<PeerOutput> = outcomes[n_exact..]
+            .iter()
+            .map(|o| o.peer().cloned().expect("a peer job gives a peer output"))
+            .collect();
+        peer_section(ctx, &self.tasks, &exact, &outs)
+    }
+}
+
+/// The peer section of finished runs.
+fn peer_section(ctx: &Ctx<'_>, tasks: &[PeerTask], exact: &[PeerArm], outs: &[PeerOutput]) -> Result<Section> {
+    let arms: Vec<(String, &PeerArm)> = EXACT_FILES.iter().map(|(a, _)| a.to_string()).zip(exact).collect();
     let peer_code = read_peer_code(&ctx.experiments.join(PEER_CODE_CSV))?;
     let exact_md = exact_table(&arms, peer_code.as_deref());
     write_atomic(&ctx.out.join("peer_exact.csv"), exact_csv(&arms).as_bytes())?;
-    let (csv, md) = peer_tables(&tasks, &outs);
+    let (csv, md) = peer_tables(tasks, outs);
     write_atomic(&ctx.out.join("peer.csv"), csv.as_bytes())?;
     let rm = &outs[0].features.summary;
     let none = &outs[ctx.seeds().len()].features.summary;

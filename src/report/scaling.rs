@@ -11,10 +11,11 @@ use std::collections::BTreeMap;
 
 use crate::audit::scale::Scale;
 use crate::error::Result;
+use crate::exec::progress::ProgressEvent;
+use crate::exec::sweep::{self, PreparedSweep, SweepOutcome, SweepSpec, SweepTable};
+use crate::exec::Outcome;
 use crate::io::write_atomic;
 use crate::report::figures::{self, cell_stats};
-use crate::report::progress::{ProgressEvent, SectionKind};
-use crate::report::sweep::{self, SweepOptions, SweepOutcome, SweepSpec, SweepTable};
 use crate::report::{Ctx, Section};
 use crate::sim::summary::Metric;
 use crate::stats::{loglog_slope, LogLogSlope};
@@ -120,28 +121,42 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
     (csv_t, csv_s, format!("{md}\n{md_s}"))
 }
 
-/// The scaling sweep of this scale (`experiments/scaling_d[_quick].toml`): run or resumed
-/// under `out/sweeps/`, its tables, slopes and figure.
-pub(super) fn scaling_section(ctx: &Ctx<'_>) -> Result<Section> {
-    let out = ctx.out;
+/// The scaling sweep of this scale (`experiments/scaling_d[_quick].toml`), planned: its
+/// folder under `out/sweeps/` locked and its jobs made.
+pub(super) struct ScalingPlan {
+    file: &'static str,
+    spec: SweepSpec,
+    /// The sweep's jobs and folder.
+    pub(super) sweep: PreparedSweep,
+}
+
+/// Plan the scaling sweep of this scale.
+pub(super) fn plan(ctx: &Ctx<'_>) -> Result<ScalingPlan> {
     let file = match ctx.scale {
         Scale::Quick => "scaling_d_quick.toml",
         Scale::Full => "scaling_d.toml",
     };
     let spec = SweepSpec::from_file(&ctx.experiments.join(file))?;
-    let opts = SweepOptions {
-        jobs: ctx.jobs,
-        shard: None,
-    };
-    (ctx.progress)(ProgressEvent::SectionStarted {
-        section: SectionKind::Scaling,
+    let sweep = sweep::prepare(&spec, &ctx.out.join("sweeps"), None)?;
+    (ctx.progress)(ProgressEvent::Planned {
         name: &format!("scaling sweep {}", spec.name),
-        runs: spec.tasks()?.len(),
+        runs: sweep.jobs.len(),
     });
-    let outcome = sweep::run_sweep(&spec, &out.join("sweeps"), &opts, ctx.progress)?;
-    (ctx.progress)(ProgressEvent::SectionFinished {
-        section: SectionKind::Scaling,
-    });
+    Ok(ScalingPlan { file, spec, sweep })
+}
+
+impl ScalingPlan {
+    /// The scaling section from the launcher's outcomes of the sweep's jobs (`fresh`: which
+    /// were simulated now): the sweep's tables, slopes and figure.
+    pub(super) fn render(self, ctx: &Ctx<'_>, outcomes: &[Option<Outcome>], fresh: &[bool]) -> Result<Section> {
+        let outcome = self.sweep.finish(outcomes, fresh, 0)?;
+        scaling_section(ctx, self.file, &self.spec, &outcome)
+    }
+}
+
+/// The scaling section of a finished sweep.
+fn scaling_section(ctx: &Ctx<'_>, file: &str, spec: &SweepSpec, outcome: &SweepOutcome) -> Result<Section> {
+    let out = ctx.out;
     let table = SweepTable::read(&outcome.dir)?;
     let first = spec.cells();
     let lr = spec.resolve(&first[0], 1)?.train.lr;
@@ -152,7 +167,7 @@ pub(super) fn scaling_section(ctx: &Ctx<'_>) -> Result<Section> {
     figures::sweep_vs_d(&table, "augmentation.kind", "model.d", &SCALING_METRICS, &fig)?;
     Ok(Section {
         title: "The asymptotic picture: metrics against d".into(),
-        markdown: section_markdown(ctx, file, &spec, &outcome, &md)?,
+        markdown: section_markdown(ctx, file, spec, outcome, &md)?,
     })
 }
 

@@ -203,7 +203,7 @@ mod tests {
     fn the_tiny_audit_gives_the_figures_of_its_series() {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/audit_tiny.toml");
         let audit = AuditFile::from_file(path.as_ref()).unwrap();
-        let report = crate::audit::run_audit(audit, 2, |_, _| {}).unwrap();
+        let report = crate::audit::run_audit(audit, &crate::exec::Launcher::new(2), None).unwrap();
         let tmp = tempfile::tempdir().unwrap();
         let md = theorem_figures(&report, tmp.path(), &|p| p.display().to_string()).unwrap();
         // The window and the probes always have something to draw; the others may not at

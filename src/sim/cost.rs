@@ -94,7 +94,7 @@ impl CostModel {
     }
 
     /// Wall seconds of `runs` on `jobs` workers: the runs handed out longest first to the
-    /// worker that frees first (how [`crate::parallel`] schedules them, up to order).
+    /// worker that frees first (how [`crate::exec::pool`] schedules them, up to order).
     pub fn plan_seconds(&self, runs: &[Settings], jobs: usize) -> f64 {
         let mut times: Vec<f64> = runs.iter().map(|s| self.run_seconds(s)).collect();
         times.sort_by(|a, b| b.total_cmp(a));

@@ -33,7 +33,7 @@ use crate::sim::rng::{self, Purpose};
 pub const EVAL_BATCHES: usize = 4;
 
 /// A loss averaged over all anchors and split by whether the anchor's code z is zero.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LossSplit {
     /// Mean over every anchor.
     pub all: f64,
@@ -44,7 +44,7 @@ pub struct LossSplit {
 }
 
 /// The loss of one run's networks on its evaluation batches.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LossEval {
     /// The trained network.
     pub trained: LossSplit,

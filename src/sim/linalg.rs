@@ -121,3 +121,54 @@ pub fn clear_upper_avx_state() {
         unsafe { std::arch::x86_64::_mm256_zeroupper() };
     }
 }
+
+/// A dense f64 matrix for serde: its shape and its entries column by column, every bit
+/// kept (the execution layer's run records must load the exact matrix a run measured).
+pub mod mat_serde {
+    use faer::Mat;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Dense {
+        rows: usize,
+        cols: usize,
+        /// Column-major.
+        data: Vec<f64>,
+    }
+
+    /// Write `m` as (rows, cols, entries column by column).
+    pub fn serialize<S: Serializer>(m: &Mat<f64>, s: S) -> Result<S::Ok, S::Error> {
+        let mut data = Vec::with_capacity(m.nrows() * m.ncols());
+        for j in 0..m.ncols() {
+            for i in 0..m.nrows() {
+                data.push(m[(i, j)]);
+            }
+        }
+        Dense {
+            rows: m.nrows(),
+            cols: m.ncols(),
+            data,
+        }
+        .serialize(s)
+    }
+
+    /// Read what [`serialize`] wrote; a shape that does not match the entries is an error.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Mat<f64>, D::Error> {
+        let m = Dense::deserialize(d)?;
+        if m.rows.checked_mul(m.cols) != Some(m.data.len()) {
+            return Err(serde::de::Error::custom(format!(
+                "a {}x{} matrix with {} entries",
+                m.rows,
+                m.cols,
+                m.data.len()
+            )));
+        }
+        let mut out = Mat::<f64>::zeros(m.rows, m.cols);
+        for j in 0..m.cols {
+            for i in 0..m.rows {
+                out[(i, j)] = m.data[j * m.rows + i];
+            }
+        }
+        Ok(out)
+    }
+}

@@ -20,14 +20,14 @@
 use crate::sim::linalg::gemm;
 use crate::stats::{mean, median, quantile_sorted};
 use faer::{Accum, Mat};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::MetricsConfig;
 use crate::sim::data::{Batch, Dictionary};
 use crate::sim::network::Network;
 
 /// Per-neuron view of the learned features.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct NeuronRow {
     /// Neuron index i.
     pub neuron: usize,
@@ -54,7 +54,7 @@ pub struct NeuronRow {
 }
 
 /// Summary of the features at one step (one row of `metrics.csv`).
-#[derive(Debug, Clone, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
 pub struct FeatureSummary {
     /// Median over neurons of the alignment.
     pub align_median: f64,
@@ -99,13 +99,14 @@ pub struct FeatureSummary {
 }
 
 /// Everything measured on one network.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FeatureReport {
     /// The summary.
     pub summary: FeatureSummary,
     /// Per neuron.
     pub neurons: Vec<NeuronRow>,
     /// α = W M (m×d).
+    #[serde(with = "crate::sim::linalg::mat_serde")]
     pub alpha: Mat<f64>,
     /// cos(f(x), f(ξ)) per test sample (NaN where undefined).
     pub noise_cos: Vec<f64>,

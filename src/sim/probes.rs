@@ -16,7 +16,7 @@ use faer::linalg::solvers::Solve;
 use faer::{Accum, Mat, MatRef, Side};
 use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::config::ProbeConfig;
 use crate::error::{Error, Result};
@@ -64,7 +64,7 @@ pub fn dense_codes(b: &Batch, d: usize) -> Mat<f64> {
 }
 
 /// Which features a probe reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeFeatures {
     /// The trained network's representation f(x).
@@ -96,7 +96,7 @@ impl ProbeFeatures {
 }
 
 /// What a probe predicts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ProbeTask {
     /// y = ⟨w*, z⟩ by ridge; reported as test MSE / Var(y).

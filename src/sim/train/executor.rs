@@ -19,7 +19,7 @@ use crate::sim::summary::{Metric, Summary};
 use crate::sim::train::solver::Trainer;
 
 /// One row of `metrics.csv`: the step, the loss and the feature summary.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LogRow {
     /// Steps done.
     pub step: usize,

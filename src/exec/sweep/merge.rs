@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::exec::{load_record, Found};
 use super::tables::{read_meta, read_rows, write_tables, Row, SweepMeta};
 use crate::error::{Error, Result};
+use crate::exec::record::{load_record, Found};
 use crate::io::lock::lock_dir;
 use crate::io::write_atomic;
 

@@ -1,40 +1,28 @@
-//! Progress of the report layer's long operations (sweeps, ablations, the report's
-//! sections), reported to an observer instead of printed: the library never prints, the
+//! Progress of the launcher and of the operations built on it (the audit, sweeps, the
+//! report), reported to an observer instead of printed: the library never prints, the
 //! binary decides what to show.
 
 use std::path::Path;
 
 use crate::error::Error;
 
-/// The sections of the report that run simulations, in the order they run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SectionKind {
-    /// The claim-by-claim audit.
-    Claims,
-    /// The scaling sweep.
-    Scaling,
-    /// The ablations (and the paired run's figures).
-    Ablations,
-    /// The peer simulation's variant.
-    Peer,
-}
-
 /// Something that happened while a sweep, an ablation set or the report ran.
 #[derive(Debug, Clone, Copy)]
 pub enum ProgressEvent<'a> {
-    /// A section of the report starts: which, its name and how many simulations it plans.
-    SectionStarted {
-        /// Which section.
-        section: SectionKind,
+    /// A part of a larger operation has planned its simulations (the report's sections,
+    /// before their one launch).
+    Planned {
         /// Its name: `audit`, `scaling sweep <sweep name>`, `ablations`, `peer`.
         name: &'a str,
         /// Simulations it plans (finished ones are resumed, not rerun).
         runs: usize,
     },
-    /// A section of the report is finished.
-    SectionFinished {
-        /// Which section.
-        section: SectionKind,
+    /// A launch starts: how many simulations it runs now and how many it resumed.
+    Launching {
+        /// Simulations to run now.
+        pending: usize,
+        /// Simulations resumed from their records.
+        resumed: usize,
     },
     /// One more simulation of the current batch is finished (`done` of `total`).
     Advanced {

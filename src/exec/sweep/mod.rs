@@ -54,7 +54,7 @@
 //! `expr.rs` (the derived-key grammar), `shard.rs`, `spec.rs` (the parsed file, its cells
 //! and tasks), `exec.rs` (running and resuming), `tables.rs` (the CSV and JSON outputs and
 //! the reader), `merge.rs` (combining shards). Progress goes to an observer
-//! ([`crate::report::progress`]); nothing here prints.
+//! ([`crate::exec::progress`]); nothing here prints.
 
 mod exec;
 mod expr;
@@ -67,12 +67,13 @@ use std::path::PathBuf;
 
 use crate::io::lock::LockHolder;
 
-pub use self::exec::{run_metrics, run_or_resume, run_sweep, steps_to_align, RunRecord, ALIGN_THRESHOLD};
+pub use self::exec::{prepare, run_sweep, sweep_jobs, PreparedSweep};
 pub use self::expr::Expr;
 pub use self::merge::{merge, Merged};
 pub use self::shard::Shard;
 pub use self::spec::{value_text, Cell, SweepSpec, Task};
 pub use self::tables::{SweepMeta, SweepTable};
+pub use crate::exec::record::{run_metrics, steps_to_align, RunRecord, ALIGN_THRESHOLD};
 
 /// Options of [`run_sweep`].
 #[derive(Debug, Clone, Copy)]

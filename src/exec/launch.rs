@@ -1,0 +1,423 @@
+//! The one launcher: every simulation of the crate — the audit's, sweeps', the report's
+//! ablations and peer runs, `decouple run`'s files × seeds — goes through [`Launcher::launch`].
+//!
+//! It takes a list of [`Job`]s and
+//! 1. keeps the shard's slice of them (`--shard k/n`: the jobs whose index i has
+//!    i mod n = k − 1);
+//! 2. locks every folder that records go to (`DIR/.lock`, [`crate::io::lock`]) for the
+//!    launch, so two processes never write one folder;
+//! 3. resumes every job whose record is on disk and sound (a corrupt one is reported and
+//!    the job run again), and runs a job that appears twice in one folder once;
+//! 4. runs the rest on `jobs` threads, longest first by the cost model (so both cores stay
+//!    busy to the end), each single-threaded, a panic caught per job and reported with its
+//!    label and seed while the others run on and are saved;
+//! 5. returns the outcomes in the jobs' order — the same whatever `jobs`, the order, or
+//!    how many were resumed — with the simulations' core-seconds and the wall time.
+//!
+//! Progress goes to the observer ([`ProgressEvent`]); nothing here prints.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use crate::error::{Error, Result};
+use crate::exec::job::{Job, Keep, Outcome, Work};
+use crate::exec::pool;
+use crate::exec::progress::{silent, Progress, ProgressEvent};
+use crate::exec::record::{self, Found, FullRecord};
+use crate::exec::sweep::Shard;
+use crate::io::lock::{lock_dir, DirLock};
+use crate::sim::train::executor::{self, Silent};
+use crate::sim::train::peer;
+
+/// Runs jobs: how many side by side, which shard, who hears of progress.
+#[derive(Clone, Copy)]
+pub struct Launcher<'a> {
+    jobs: usize,
+    shard: Option<Shard>,
+    observer: Progress<'a>,
+    held: &'a [PathBuf],
+}
+
+/// What [`Launcher::launch`] gave.
+#[derive(Debug)]
+pub struct Launched {
+    /// Per job, in the jobs' order: its outcome (`None` for a job outside the shard).
+    pub outcomes: Vec<Option<Outcome>>,
+    /// Per job: whether it was simulated now (false: resumed, outside the shard, or a twin).
+    pub fresh: Vec<bool>,
+    /// Jobs simulated now.
+    pub ran: usize,
+    /// Jobs resumed from their records.
+    pub resumed: usize,
+    /// Records found corrupt (reported, then the job run again).
+    pub corrupt: usize,
+    /// Seconds the simulations run now took, summed over jobs (core-seconds).
+    pub core_seconds: f64,
+    /// Wall seconds of the launch.
+    pub wall_seconds: f64,
+}
+
+impl Launched {
+    /// core-seconds / (wall × jobs): how busy the cores were while simulating.
+    pub fn utilisation(&self, jobs: usize) -> f64 {
+        self.core_seconds / (self.wall_seconds * jobs.max(1) as f64).max(f64::MIN_POSITIVE)
+    }
+
+    /// The outcomes of every job (an error if the shard left some out).
+    pub fn all(self) -> Result<Vec<Outcome>> {
+        self.outcomes
+            .into_iter()
+            .map(|o| o.ok_or_else(|| Error::Sweep("a job outside the shard has no outcome".into())))
+            .collect()
+    }
+}
+
+impl<'a> Launcher<'a> {
+    /// `jobs` simulations side by side (at least 1), no shard, no observer.
+    pub fn new(jobs: usize) -> Self {
+        Launcher {
+            jobs: jobs.max(1),
+            shard: None,
+            observer: &silent,
+            held: &[],
+        }
+    }
+
+    /// Run only this slice of the jobs.
+    pub fn shard(mut self, shard: Option<Shard>) -> Self {
+        self.shard = shard;
+        self
+    }
+
+    /// Tell `observer` of progress.
+    pub fn observe(mut self, observer: Progress<'a>) -> Self {
+        self.observer = observer;
+        self
+    }
+
+    /// Folders whose lock the caller holds already (a sweep locks its folder before it
+    /// writes `sweep.json`): not locked again.
+    pub fn holding(mut self, held: &'a [PathBuf]) -> Self {
+        self.held = held;
+        self
+    }
+
+    /// The number of simulations side by side.
+    pub fn jobs(&self) -> usize {
+        self.jobs
+    }
+
+    /// Run (or resume) `jobs`; see the module's documentation. A failed job is reported to
+    /// the observer while the others finish; the first failure is then returned.
+    pub fn launch(&self, jobs: &[Job]) -> Result<Launched> {
+        self.launch_with(jobs, &run_job)
+    }
+
+    /// [`Self::launch`] with another way of running one job (tests inject faults).
+    pub fn launch_with(&self, jobs: &[Job], run: Runner<'_>) -> Result<Launched> {
+        let start = Instant::now();
+        let selected: Vec<usize> = (0..jobs.len())
+            .filter(|&k| self.shard.is_none_or(|s| s.selects(k)))
+            .collect();
+        // Held to the end of the launch; a caller that writes tables from the records
+        // afterwards locks its folder itself and says so with [`Self::holding`].
+        let _locks = lock_all(jobs, &selected, self.held)?;
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; jobs.len()];
+        let (mut resumed, mut corrupt) = (0, 0);
+        // The first job of each (folder, hash): later ones share its outcome.
+        let mut first: BTreeMap<(PathBuf, String), usize> = BTreeMap::new();
+        let mut twins = Vec::new();
+        let mut pending = Vec::new();
+        for &k in &selected {
+            let job = &jobs[k];
+            if let Some(dir) = job.keep().dir() {
+                match first.get(&(dir.to_path_buf(), job.hash.clone())) {
+                    Some(&f) => {
+                        twins.push((k, f));
+                        continue;
+                    }
+                    None => first.insert((dir.to_path_buf(), job.hash.clone()), k),
+                };
+            }
+            match self.resume(job) {
+                Found::Record(o) => {
+                    resumed += 1;
+                    outcomes[k] = Some(o);
+                }
+                Found::Missing => pending.push(k),
+                Found::Corrupt(_) => {
+                    corrupt += 1;
+                    pending.push(k);
+                }
+            }
+        }
+        // Longest first; ties in the jobs' order.
+        pending.sort_by(|&a, &b| jobs[b].cost().total_cmp(&jobs[a].cost()).then(a.cmp(&b)));
+        let total = pending.len();
+        (self.observer)(ProgressEvent::Launching {
+            pending: total,
+            resumed,
+        });
+        let results = pool::map(
+            &pending,
+            self.jobs,
+            |&k| self.run_one(&jobs[k], run),
+            |done| (self.observer)(ProgressEvent::Advanced { done, total }),
+        );
+        let mut first_error = None;
+        let mut core_seconds = 0.0;
+        for (&k, r) in pending.iter().zip(results) {
+            match r {
+                Ok(o) => {
+                    core_seconds += o.wall_seconds();
+                    outcomes[k] = Some(o);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+        for (k, f) in twins {
+            outcomes[k] = outcomes[f].clone();
+        }
+        let mut fresh = vec![false; jobs.len()];
+        for &k in &pending {
+            fresh[k] = true;
+        }
+        Ok(Launched {
+            outcomes,
+            fresh,
+            ran: total,
+            resumed,
+            corrupt,
+            core_seconds,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// The job's record, if it has a sound one (a corrupt one is reported).
+    fn resume(&self, job: &Job) -> Found<Outcome> {
+        let (found, path) = match job.keep() {
+            Keep::Memory => return Found::Missing,
+            Keep::Record(dir) => (
+                match record::load_record(dir, &job.hash) {
+                    Found::Record(r) => Found::Record(Outcome::Record(r)),
+                    Found::Missing => Found::Missing,
+                    Found::Corrupt(why) => Found::Corrupt(why),
+                },
+                record::record_path(dir, &job.hash),
+            ),
+            Keep::Full(dir) => (
+                match FullRecord::load(dir, &job.hash, &job.settings) {
+                    Found::Record(r) => Found::Record(Outcome::Run(Box::new(r))),
+                    Found::Missing => Found::Missing,
+                    Found::Corrupt(why) => Found::Corrupt(why),
+                },
+                record::full_path(dir, &job.hash),
+            ),
+        };
+        if let Found::Corrupt(reason) = &found {
+            (self.observer)(ProgressEvent::RecordCorrupt { path: &path, reason });
+        }
+        found
+    }
+
+    /// Run one job, its panic caught, and tell the observer how it ended.
+    fn run_one(&self, job: &Job, run: Runner<'_>) -> Result<Outcome> {
+        let r = pool::caught(|| job.label.clone(), job.seed(), || run(job));
+        match &r {
+            Ok(o) => (self.observer)(ProgressEvent::RunFinished {
+                label: &job.label,
+                seed: job.seed(),
+                wall_seconds: o.wall_seconds(),
+            }),
+            Err(error) => (self.observer)(ProgressEvent::RunFailed {
+                label: &job.label,
+                seed: job.seed(),
+                error,
+            }),
+        }
+        r
+    }
+}
+
+/// How one job is run and recorded ([`run_job`]; a test swaps in a faulty one).
+pub type Runner<'a> = &'a (dyn Fn(&Job) -> Result<Outcome> + Sync);
+
+/// Run one job and write what it keeps.
+pub fn run_job(job: &Job) -> Result<Outcome> {
+    match &job.work {
+        Work::Peer(params) => Ok(Outcome::Peer(Box::new(peer::run(&job.settings, params)?))),
+        Work::Train { keep } => {
+            let out = executor::run(&job.settings, &mut Silent)?;
+            match keep {
+                Keep::Memory => Ok(Outcome::Run(Box::new(out))),
+                Keep::Record(dir) => Ok(Outcome::Record(record::store_record(dir, &job.hash, &out)?)),
+                Keep::Full(dir) => {
+                    FullRecord::store(dir, &job.hash, &out)?;
+                    Ok(Outcome::Run(Box::new(out)))
+                }
+            }
+        }
+    }
+}
+
+/// Lock every folder the selected jobs keep records in, each once, in sorted order.
+fn lock_all(jobs: &[Job], selected: &[usize], held: &[PathBuf]) -> Result<Vec<DirLock>> {
+    let dirs: std::collections::BTreeSet<&Path> = selected
+        .iter()
+        .filter_map(|&k| jobs[k].keep().dir())
+        .filter(|d| !held.iter().any(|h| h == d))
+        .collect();
+    dirs.into_iter().map(lock_dir).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::exec::sweep::{sweep_jobs, SweepSpec};
+    use std::sync::Mutex;
+
+    const SWEEP: &str = r#"
+name = "faulty"
+seeds = 3
+[base]
+name = "b"
+seed = 7
+[base.model]
+d = 6
+d1 = 24
+[base.network]
+m = 12
+[base.augmentation]
+kind = "random_mask"
+[base.train]
+steps = 4
+batch = 16
+lr = 1.0
+weight_decay = 1e-4
+tau = 0.1
+log_every = 2
+[base.metrics]
+eval_samples = 40
+[base.probe]
+n_train = 40
+n_test = 40
+[axes]
+"augmentation.kind" = ["none", "random_mask"]
+"#;
+
+    fn spec() -> SweepSpec {
+        SweepSpec::from_toml_str(SWEEP, Path::new("faulty.toml")).unwrap()
+    }
+
+    /// A panic in one simulation of a parallel batch: reported with its label and seed,
+    /// the others finish and are saved, and a rerun does only the failed one.
+    #[test]
+    fn a_panicking_run_is_reported_and_the_others_are_saved() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = spec();
+        let jobs = sweep_jobs(&spec, &spec.tasks().unwrap(), tmp.path());
+        let failed = Mutex::new(Vec::new());
+        let observe = |e: ProgressEvent<'_>| {
+            if let ProgressEvent::RunFailed { label, seed, error } = e {
+                failed.lock().unwrap().push(format!("{label} {seed}: {error}"));
+            }
+        };
+        let bad = jobs[4].hash.clone();
+        let faulty = |j: &Job| -> Result<Outcome> {
+            assert!(j.hash != bad, "injected fault in job {}", j.label);
+            run_job(j)
+        };
+        let err = Launcher::new(2)
+            .observe(&observe)
+            .launch_with(&jobs, &faulty)
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(
+            err.contains("augmentation.kind=random_mask seed 8 panicked: injected fault"),
+            "{err}"
+        );
+        assert_eq!(failed.lock().unwrap().len(), 1, "{:?}", failed.lock().unwrap());
+        for j in &jobs {
+            let saved = matches!(record::load_record(tmp.path(), &j.hash), Found::Record(_));
+            assert_eq!(saved, j.hash != bad, "job {}", j.label);
+        }
+        let again = Launcher::new(2).launch(&jobs).unwrap();
+        assert_eq!((again.ran, again.resumed, again.outcomes.len()), (1, 5, 6));
+        assert_eq!(again.fresh.iter().filter(|&&f| f).count(), 1);
+    }
+
+    /// Kept whole, a run comes back bit for bit from its `output.bin`; a twin in the same
+    /// folder runs once; a corrupt record is reported and rerun; the shard keeps its slice.
+    #[test]
+    fn full_records_resume_bit_for_bit_and_twins_run_once() {
+        let tmp = tempfile::tempdir().unwrap();
+        let spec = spec();
+        let tasks = spec.tasks().unwrap();
+        let keep = Keep::Full(tmp.path().to_path_buf());
+        let mut jobs: Vec<Job> = tasks[..2]
+            .iter()
+            .map(|t| Job::train(t.settings.clone(), keep.clone()).unwrap())
+            .collect();
+        jobs.push(jobs[0].clone());
+        let first = Launcher::new(2).launch(&jobs).unwrap();
+        assert_eq!((first.ran, first.resumed), (2, 0));
+        let again = Launcher::new(1).launch(&jobs).unwrap();
+        assert_eq!((again.ran, again.resumed), (0, 2));
+        for (a, b) in first.outcomes.iter().zip(&again.outcomes) {
+            let (a, b) = (a.as_ref().unwrap().run().unwrap(), b.as_ref().unwrap().run().unwrap());
+            // Every bit (NaN included: the log's first loss is NaN, so no `==` on values).
+            assert_eq!(a.network, b.network);
+            assert_eq!(a.final_features.alpha, b.final_features.alpha);
+            assert_eq!(a.bias, b.bias);
+            let (x, y) = (
+                FullRecord::bytes(&jobs[0].hash, a).unwrap(),
+                FullRecord::bytes(&jobs[0].hash, b).unwrap(),
+            );
+            let first_difference = x.iter().zip(&y).position(|(p, q)| p != q);
+            assert!(
+                x.len() == y.len() && first_difference.is_none(),
+                "records differ: lengths {} and {}, first at byte {first_difference:?}",
+                x.len(),
+                y.len()
+            );
+        }
+        // Truncate one record: reported, rerun, the same result.
+        let p = record::full_path(tmp.path(), &jobs[1].hash);
+        let bytes = std::fs::read(&p).unwrap();
+        std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+        let seen = Mutex::new(Vec::new());
+        let observe = |e: ProgressEvent<'_>| {
+            if let ProgressEvent::RecordCorrupt { reason, .. } = e {
+                seen.lock().unwrap().push(reason.to_string());
+            }
+        };
+        let third = Launcher::new(1).observe(&observe).launch(&jobs).unwrap();
+        assert_eq!((third.ran, third.corrupt), (1, 1));
+        assert!(
+            seen.lock().unwrap()[0].contains("not a run record"),
+            "{:?}",
+            seen.lock().unwrap()
+        );
+        // The rerun wrote a sound record again (its wall time is the rerun's).
+        assert!(matches!(
+            FullRecord::load(tmp.path(), &jobs[1].hash, &jobs[1].settings),
+            Found::Record(_)
+        ));
+        // A shard keeps its slice only.
+        let shard = Launcher::new(1)
+            .shard(Some(Shard { k: 2, n: 3 }))
+            .launch(&jobs)
+            .unwrap();
+        assert_eq!(
+            shard.outcomes.iter().map(Option::is_some).collect::<Vec<_>>(),
+            [false, true, false]
+        );
+    }
+}
