@@ -1,7 +1,10 @@
 //! The layering rule, checked on the source text (CONTRIBUTING.md, "Layers"):
 //!
-//! * `sim/` and `stats/` never name `audit`, `report` or `cli`; `stats/` never names `sim`
-//!   (nor `config` or `io`); `sim/` never names `io`; `config/` names nothing above it;
+//! * from the top down, `cli` → `report` → `audit` → `exec` → `io` → `sim` → `config`,
+//!   `stats`: a layer never names one above it (`audit/` no `report`; `exec/`, the
+//!   execution layer, no `audit` or `report`; `io/` no `exec`; `sim/` neither `io` nor
+//!   `exec`); `stats/` never names `sim` (nor `config` or `io`); `config/` names nothing
+//!   above it;
 //! * the library never prints and has no command-line dependencies (clap, indicatif,
 //!   anyhow live in `main.rs` and `cli/` only);
 //! * no import cycle: at every level of the module tree, the modules that sit side by side
@@ -119,8 +122,11 @@ fn all() -> Vec<(Vec<String>, PathBuf, String)> {
 
 #[test]
 fn lower_layers_never_name_the_layers_above() {
-    let forbidden: [(&str, &[&str]); 3] = [
-        ("sim", &["audit", "report", "cli", "io"]),
+    let forbidden: [(&str, &[&str]); 6] = [
+        ("audit", &["report", "cli"]),
+        ("exec", &["audit", "report", "cli"]),
+        ("io", &["exec", "audit", "report", "cli"]),
+        ("sim", &["audit", "report", "cli", "io", "exec"]),
         ("stats", &["audit", "report", "cli", "sim", "io", "config"]),
         ("config", &["audit", "report", "cli", "sim", "io", "stats"]),
     ];
@@ -241,6 +247,11 @@ fn no_import_cycle_between_sibling_modules() {
     let graphs = sibling_graphs();
     let top = &graphs[&Vec::<String>::new()];
     assert!(top["sim"].contains("config"), "the reader sees sim -> config: {top:?}");
+    assert!(top["audit"].contains("exec"), "the reader sees audit -> exec: {top:?}");
+    assert!(
+        top["report"].contains("exec"),
+        "the reader sees report -> exec: {top:?}"
+    );
     let cycles: Vec<String> = graphs
         .iter()
         .filter_map(|(parent, g)| find_cycle(g).map(|c| format!("in crate::{}: {}", parent.join("::"), c.join(" -> "))))

@@ -340,13 +340,15 @@ impl AuditFile {
         Ok(())
     }
 
-    /// The seeds with `--seeds K` applied (1..=K), if given.
+    /// The seeds with `--seeds K` applied, if given: K consecutive seeds from the file's
+    /// first (the seed policy, [`crate::config::Seeds`]).
     pub fn with_seed_count(mut self, k: Option<usize>) -> Result<Self> {
         if let Some(k) = k {
             if k < 2 {
                 return Err(invalid("--seeds", k, "at least two seeds are needed for a t test"));
             }
-            self.seeds = (1..=k as u64).collect();
+            let first = self.seeds.first().copied().unwrap_or(1);
+            self.seeds = crate::config::Seeds::consecutive(first, k, "--seeds")?.to_vec();
         }
         Ok(self)
     }

@@ -6,6 +6,7 @@
 //! * [`launch`]: the one launcher (shards, locks, resume, longest first, panics, progress);
 //! * [`record`]: what a finished job leaves on disk, and reading it back;
 //! * [`pool`]: independent simulations side by side on the cores, a panic caught per run;
+//! * [`shard`]: `--shard k/n`, a slice of the jobs;
 //! * [`progress`]: what the launcher tells its observer (the library never prints);
 //! * [`sweep`]: sweep files, their cells and tasks, their tables, shards and merging.
 pub mod job;
@@ -13,6 +14,7 @@ pub mod launch;
 pub mod pool;
 pub mod progress;
 pub mod record;
+pub mod shard;
 pub mod sweep;
 
 pub use self::job::{Job, Keep, Outcome, Work};

@@ -18,6 +18,7 @@ pub mod theorem_figures;
 use std::path::Path;
 
 use crate::audit::scale::Scale;
+use crate::config::Seeds;
 use crate::error::{Error, Result};
 use crate::exec::progress::Progress;
 use crate::exec::{Job, Launcher, Outcome};
@@ -53,10 +54,13 @@ impl Ctx<'_> {
 
     /// The seeds of the ablations and the peer section.
     fn seeds(&self) -> Vec<u64> {
-        match self.scale {
-            Scale::Quick => vec![1],
-            Scale::Full => vec![1, 2, 3],
-        }
+        let count = match self.scale {
+            Scale::Quick => 1,
+            Scale::Full => 3,
+        };
+        Seeds::consecutive(1, count, "report seeds")
+            .expect("a small count from seed 1")
+            .to_vec()
     }
 }
 

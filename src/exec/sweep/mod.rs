@@ -51,7 +51,7 @@
 //!
 //! # Files
 //!
-//! `expr.rs` (the derived-key grammar), `shard.rs`, `spec.rs` (the parsed file, its cells
+//! `expr.rs` (the derived-key grammar), `spec.rs` (the parsed file, its cells
 //! and tasks), `exec.rs` (running and resuming), `tables.rs` (the CSV and JSON outputs and
 //! the reader), `merge.rs` (combining shards). Progress goes to an observer
 //! ([`crate::exec::progress`]); nothing here prints.
@@ -59,7 +59,6 @@
 mod exec;
 mod expr;
 mod merge;
-mod shard;
 mod spec;
 mod tables;
 
@@ -70,10 +69,10 @@ use crate::io::lock::LockHolder;
 pub use self::exec::{prepare, run_sweep, sweep_jobs, PreparedSweep};
 pub use self::expr::Expr;
 pub use self::merge::{merge, Merged};
-pub use self::shard::Shard;
 pub use self::spec::{value_text, Cell, SweepSpec, Task};
 pub use self::tables::{SweepMeta, SweepTable};
 pub use crate::exec::record::{run_metrics, steps_to_align, RunRecord, ALIGN_THRESHOLD};
+pub use crate::exec::shard::Shard;
 
 /// Options of [`run_sweep`].
 #[derive(Debug, Clone, Copy)]

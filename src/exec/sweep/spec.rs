@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::expr::{Expr, GRAMMAR};
-use crate::config::{Config, Settings};
+use crate::config::{Config, Seeds, Settings};
 use crate::error::{Error, Result};
 use crate::io::hash::settings_hash;
 
@@ -305,8 +305,7 @@ impl SweepSpec {
     pub fn tasks(&self) -> Result<Vec<Task>> {
         let mut out = Vec::new();
         for cell in self.cells() {
-            for s in 0..self.seeds {
-                let seed = self.base_seed() + s as u64;
+            for seed in Seeds::consecutive(self.base_seed(), self.seeds, "seeds")?.to_vec() {
                 let settings = self.resolve(&cell, seed)?;
                 let hash = settings_hash(&settings)?;
                 out.push(Task {

@@ -8,9 +8,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::shard::Shard;
 use super::spec::{value_text, SweepSpec, Task};
 use crate::error::{Error, Result};
+use crate::exec::shard::Shard;
 use crate::io::hash::fnv1a64;
 use crate::io::{finish_csv, write_atomic};
 use crate::stats::mean_ci95;

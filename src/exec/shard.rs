@@ -1,4 +1,4 @@
-//! `--shard k/n`: which slice of a sweep's tasks one invocation runs.
+//! `--shard k/n`: which slice of a launch's jobs (a sweep's tasks, an audit's runs) one invocation runs.
 
 use std::fmt;
 use std::str::FromStr;
