@@ -91,7 +91,7 @@ fn quick_audit_in_f32_gives_the_f64_verdicts() {
             && x.checks
                 .iter()
                 .zip(&y.checks)
-                .all(|(c, d)| c.ci_low <= d.ci_high && d.ci_low <= c.ci_high);
+                .all(|(c, d)| c.ends().0 <= d.ends().1 && d.ends().0 <= c.ends().1);
         let line = format!("{}: f64 {} | f32 {}", x.claim.id(), x.verdict, y.verdict);
         if neither_reproduced && overlapping {
             eprintln!("allowed (neither reproduced, intervals overlap): {line}");
@@ -138,12 +138,12 @@ fn check(id: &str) {
             c.value,
             c.direction,
             c.threshold,
-            c.ci_low,
-            c.ci_high,
-            c.confidence,
-            c.p_value,
-            c.control_value,
-            c.control_verdict,
+            c.ends().0,
+            c.ends().1,
+            c.interval.confidence().unwrap_or(f64::NAN),
+            c.p_value.unwrap_or(f64::NAN),
+            c.control_value(),
+            c.control_verdict(),
             c.note
         ));
     }
@@ -257,13 +257,13 @@ fn checks_snapshot() {
                 r.claim.id().to_string(),
                 c.check.clone(),
                 format!("{:?}", c.value),
-                format!("{:?}", c.ci_low),
-                format!("{:?}", c.ci_high),
+                format!("{:?}", c.ends().0),
+                format!("{:?}", c.ends().1),
                 c.direction.to_string(),
                 format!("{:?}", c.threshold),
                 c.verdict.to_string(),
-                format!("{:?}", c.control_value),
-                c.control_verdict.clone(),
+                format!("{:?}", c.control_value()),
+                c.control_verdict().to_string(),
             ])
             .unwrap();
         }

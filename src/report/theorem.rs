@@ -86,8 +86,8 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
         LineFit {
             slope: f.slope,
             intercept: f.intercept,
-            lo: c.map_or(f.lo, |c| c.ci_low),
-            hi: c.map_or(f.hi, |c| c.ci_high),
+            lo: c.map_or(f.lo, |c| c.ends().0),
+            hi: c.map_or(f.hi, |c| c.ends().1),
         }
     });
     show(
