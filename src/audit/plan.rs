@@ -44,7 +44,7 @@ fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
     let mut c = cfg.clone();
     c.name = name;
     c.model.d = d;
-    c.model.d1 = (spec.d1_factor * (d as f64).powf(spec.d1_power)).round() as usize;
+    c.model.d1 = spec.d1_rule().at(d);
     c.network.m = spec.m_per_d * d;
     if let Some(t) = spec.steps_at(d, c.train.lr) {
         c.train.steps = t;

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::check::Verdict;
-use crate::config::{Config, Precision};
+use crate::config::{Config, Precision, SizeRule};
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
 
@@ -160,6 +160,13 @@ pub struct DataSpec {
     pub samples: usize,
     /// The regimes of d1.
     pub regimes: Vec<DataRegimeSpec>,
+}
+
+impl SweepSpec {
+    /// d1 = round(d1_factor · d^d1_power).
+    pub fn d1_rule(&self) -> SizeRule {
+        SizeRule::new(self.d1_factor, self.d1_power)
+    }
 }
 
 impl DataSpec {

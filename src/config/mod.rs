@@ -13,8 +13,10 @@ use crate::error::{Error, Result};
 
 mod memory;
 mod sections;
+mod size_rule;
 
 pub use memory::{available_bytes, estimate_bytes};
+pub use size_rule::SizeRule;
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,
