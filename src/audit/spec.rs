@@ -249,6 +249,7 @@ impl AuditFile {
         Ok(a)
     }
 
+    /// Every value the types do not bound, in file order; the first bad one is the error.
     fn validate(&self) -> Result<()> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(invalid("alpha", self.alpha, "must be in (0, 1)"));
@@ -267,6 +268,13 @@ impl AuditFile {
                 "must name exactly one d",
             ));
         }
+        self.validate_sweeps()?;
+        self.validate_tau_sweep()?;
+        self.validate_rest()
+    }
+
+    /// The sweeps over d, the time window and its learning rates.
+    fn validate_sweeps(&self) -> Result<()> {
         for (key, s) in [
             ("aug_sweep", &self.aug_sweep),
             ("na_sweep", &self.na_sweep),
@@ -293,6 +301,11 @@ impl AuditFile {
         if self.time_window_lr.iter().any(|&l| !(l > 0.0 && l.is_finite())) {
             return Err(invalid("time_window_lr", "[..]", "learning rates must be positive"));
         }
+        Ok(())
+    }
+
+    /// The sweep over τ and its variants.
+    fn validate_tau_sweep(&self) -> Result<()> {
         let t = &self.tau_sweep;
         if t.tau.len() < 3 || t.tau.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
             return Err(invalid(
@@ -315,6 +328,11 @@ impl AuditFile {
                 "kappa and weight_decay must be >= 0",
             ));
         }
+        Ok(())
+    }
+
+    /// The probes' sizes, the sweep over m and the data model's sizes.
+    fn validate_rest(&self) -> Result<()> {
         if !(self.probes.n_train_per_d_ln_d > 0.0 && self.probes.n_train_per_d_ln_d.is_finite())
             || self.probes.n_test == 0
         {

@@ -30,6 +30,27 @@ struct ProbeThresholds {
     floor_max: f64,
 }
 
+/// The task of a probe claim.
+fn task_of(regression: bool) -> ProbeTask {
+    if regression {
+        ProbeTask::Regression
+    } else {
+        ProbeTask::Classification
+    }
+}
+
+/// A probe's error on a run: the relative MSE, or 1 − accuracy.
+fn error_of(features: ProbeFeatures, regression: bool) -> impl Fn(&FinishedRun) -> f64 {
+    move |r: &FinishedRun| {
+        let v = metric(r, Metric::probe(features, task_of(regression)));
+        if regression {
+            v
+        } else {
+            1.0 - v
+        }
+    }
+}
+
 /// A probe claim of the corollary: the error at the main size beyond a threshold (t over
 /// the seeds); the error shrinking with d over the sweep and the main runs (d1 = 8d) and
 /// over the d1 = d^1.5 sweep; and the floor a of a + b·d^−k fitted over the first, with
@@ -38,46 +59,18 @@ struct ProbeThresholds {
 fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcome {
     let regression = th.regression;
     let aug = ev.main(true);
-    let (key, stat, dir) = if regression {
-        (Metric::ProbeRegressionRelMse, "ridge probe test MSE / Var(y)", AtMost)
-    } else {
-        (Metric::ProbeClassificationAcc, "logistic probe test accuracy", AtLeast)
-    };
-    let mut first: Check = c.t("at_main_size", stat, &per_seed(&aug, key), dir, th.at_main);
-    let s = &aug[0].plan.settings;
-    first.note = format!(
-        "{} probe training samples = {:.2} d ln d at d = {}, {} test samples",
-        s.probe.n_train,
-        s.probe.n_train as f64 / (s.model.d as f64 * (s.model.d as f64).ln()),
-        s.model.d,
-        s.probe.n_test
-    );
+    let first = at_main_size(c, &aug, regression, th.at_main);
     let mut sweep = ev.series(Series::AugSweep);
     sweep.extend(aug.iter().copied());
     let poly = ev.series(Series::PolySweep);
-    let err_of = |features: ProbeFeatures| {
-        move |r: &FinishedRun| {
-            let task = if regression {
-                ProbeTask::Regression
-            } else {
-                ProbeTask::Classification
-            };
-            let v = metric(r, Metric::probe(features, task));
-            if regression {
-                v
-            } else {
-                1.0 - v
-            }
-        }
-    };
-    let err = err_of(ProbeFeatures::Trained);
+    let err = error_of(ProbeFeatures::Trained, regression);
     let what = if regression {
         "probe relative MSE against d"
     } else {
         "probe error 1 - accuracy against d"
     };
     let mut trend_over = |name: &str, runs: &[&FinishedRun], regime: &str| {
-        let (x, y) = log_points(runs, err);
+        let (x, y) = log_points(runs, &err);
         c.slope(
             name,
             &format!("{what}, {regime}"),
@@ -89,6 +82,44 @@ fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcom
     };
     let trend = trend_over("error_shrinks_with_d", &sweep, "d1 = 8d");
     let trend_poly = trend_over("error_shrinks_with_d_poly", &poly, "d1 = d^1.5");
+    let floor = floor_of_error(c, &aug, &sweep, regression, th.floor_max);
+    let mut all = sweep.clone();
+    all.extend(poly.iter().copied());
+    (vec![first, trend, trend_poly, floor], seeds_of(&all))
+}
+
+/// The probe's score at the main size (t over the seeds), with the probe's sample sizes in
+/// the note.
+fn at_main_size(c: &mut Checker, aug: &[&FinishedRun], regression: bool, threshold: f64) -> Check {
+    let (key, stat, dir) = if regression {
+        (Metric::ProbeRegressionRelMse, "ridge probe test MSE / Var(y)", AtMost)
+    } else {
+        (Metric::ProbeClassificationAcc, "logistic probe test accuracy", AtLeast)
+    };
+    let mut first: Check = c.t("at_main_size", stat, &per_seed(aug, key), dir, threshold);
+    let s = &aug[0].plan.settings;
+    first.note = format!(
+        "{} probe training samples = {:.2} d ln d at d = {}, {} test samples",
+        s.probe.n_train,
+        s.probe.n_train as f64 / (s.model.d as f64 * (s.model.d as f64).ln()),
+        s.model.d,
+        s.probe.n_test
+    );
+    first
+}
+
+/// The floor a of the trained probe's error fitted as a + b·d^−k over `sweep`, with the
+/// same fit of the diagnostic probes in the note (not checks: they say where a floor comes
+/// from).
+fn floor_of_error(
+    c: &mut Checker,
+    aug: &[&FinishedRun],
+    sweep: &[&FinishedRun],
+    regression: bool,
+    floor_max: f64,
+) -> Check {
+    let err = error_of(ProbeFeatures::Trained, regression);
+    let s = &aug[0].plan.settings;
     let d_of = |runs: &[&FinishedRun]| runs.iter().map(|r| r.plan.settings.model.d as f64).collect::<Vec<_>>();
     let (mut floor, _) = c.floor(
         "floor_vanishes",
@@ -100,13 +131,12 @@ fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcom
                 "probe error 1 - accuracy"
             }
         ),
-        &d_of(&sweep),
+        &d_of(sweep),
         &sweep.iter().map(|r| err(r)).collect::<Vec<_>>(),
         &FLOOR_KS,
         AtMost,
-        th.floor_max,
+        floor_max,
     );
-    // The diagnostic probes' floors (not checks: they say where a floor comes from).
     let diagnostics = [
         (ProbeFeatures::NoiseFree, "f(Mz), noise-free input"),
         (ProbeFeatures::OracleNetwork, "oracle network (atoms, bias rule)"),
@@ -114,9 +144,10 @@ fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcom
     ]
     .iter()
     .map(|&(f, label)| {
-        let y: Vec<f64> = sweep.iter().map(|r| err_of(f)(r)).collect();
-        let mean = crate::stats::mean(&aug.iter().map(|r| err_of(f)(r)).collect::<Vec<_>>());
-        match crate::stats::floor_fit(&d_of(&sweep), &y, &FLOOR_KS, 2.0 * c.confidence() - 1.0) {
+        let err_f = error_of(f, regression);
+        let y: Vec<f64> = sweep.iter().map(|r| err_f(r)).collect();
+        let mean = crate::stats::mean(&aug.iter().map(|r| err_f(r)).collect::<Vec<_>>());
+        match crate::stats::floor_fit(&d_of(sweep), &y, &FLOOR_KS, 2.0 * c.confidence() - 1.0) {
             Some(fit) => format!(
                 "{label}: floor {:.3} [{:.3}, {:.3}], error at d = {} {mean:.3}",
                 fit.a, fit.a_lo, fit.a_hi, s.model.d
@@ -132,9 +163,7 @@ fn probe_succeeds(ev: &Evidence, c: &mut Checker, th: ProbeThresholds) -> Outcom
         s.model.d,
         crate::stats::mean(&aug.iter().map(|r| err(r)).collect::<Vec<_>>())
     );
-    let mut all = sweep.clone();
-    all.extend(poly.iter().copied());
-    (vec![first, trend, trend_poly, floor], seeds_of(&all))
+    floor
 }
 
 /// `aug.regression_succeeds`.

@@ -16,7 +16,7 @@
 
 use serde::Deserialize;
 
-use crate::audit::check::Checker;
+use crate::audit::check::{Check, Checker};
 use crate::audit::claims::{log_points, per_seed, seeds_of, About, Claim, Kind, Outcome};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
@@ -173,118 +173,10 @@ impl Claim for SparseDecomposition {
         let aug = ev.main(true);
         let mut over_d = ev.series(Series::AugSweep);
         over_d.extend(aug.iter().copied());
-        let share = c.t(
-            "share_on_span_m",
-            "median over neurons of |M^T w_i|^2/|w_i|^2",
-            &per_seed(&aug, Metric::SparseShareMedian),
-            AtLeast,
-            th.share_min,
-        );
-        let median_support: Vec<f64> = aug
-            .iter()
-            .map(|r| crate::stats::median(&supported(r).map(|n| n.support_abs as f64).collect::<Vec<_>>()))
-            .collect();
-        let mut support = c.t(
-            "support_size",
-            "median |N_i| (absolute rule) over neurons with N_i nonempty, per seed",
-            &median_support,
-            AtMost,
-            th.support_max,
-        );
-        let counts: Vec<(f64, usize)> = over_d.iter().map(|r| support_counts(r)).collect();
-        support.note = format!(
-            "N_i = {{j : |alpha_ij| >= {} sqrt(2 ln d / d1) |w_i|}}; neurons with N_i empty (counted, not failed), per run over d: {}",
-            aug[0].plan.settings.metrics.support_floor,
-            over_d
-                .iter()
-                .zip(&counts)
-                .map(|(r, (e, _))| format!("d {} seed {} {:.0}%", r.plan.settings.model.d, r.plan.settings.seed, 100.0 * e))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        // A run where no neuron has a main atom gives no point (the untrained control has
-        // none at all, so it shows nothing either way).
-        let trend = |c: &mut Checker, name: &str, what: &str, y: &dyn Fn(&FinishedRun) -> f64, max: f64| {
-            let (x, y): (Vec<f64>, Vec<f64>) = {
-                let (x, y) = log_points(&over_d, y);
-                x.into_iter().zip(y).filter(|(_, v)| v.is_finite()).unzip()
-            };
-            c.slope(name, what, &x, &y, AtMost, max)
-        };
-        let alpha_prime = trend(
-            c,
-            "alpha_prime_shrinks",
-            "sqrt(d) max_i max_{j not in N_i} |alpha_ij| / |w_i|^2 against d",
-            &|r| scaled_off_support(r, |n| n.off_support_max),
-            th.alpha_prime_slope_max,
-        );
-        let beta = trend(
-            c,
-            "beta_shrinks",
-            "sqrt(d) max_i max_k |(P_perp w_i)_k| / |w_i|^2 against d",
-            &|r| scaled_off_support(r, |n| n.beta_max),
-            th.beta_slope_max,
-        );
-        let support_o1 = trend(
-            c,
-            "support_bounded",
-            "max_i |N_i| (absolute rule) against d, runs with some N_i nonempty",
-            &|r| match support_counts(r).1 {
-                0 => f64::NAN,
-                n => n as f64,
-            },
-            th.support_slope_max,
-        );
-        // α ∝ τ over the τ sweep in the main experiment's (κ, λ); the variants are reported.
-        let main_variant = variant_of(aug[0]);
+        let (share, support) = share_and_support(c, &aug, &over_d, th);
+        let [alpha_prime, beta, support_o1] = off_support_trends(c, &over_d, th);
         let taus = ev.series(Series::TauSweep);
-        let base: Vec<&FinishedRun> = taus.iter().copied().filter(|r| variant_of(r) == main_variant).collect();
-        let (x, y): (Vec<f64>, Vec<f64>) = base
-            .iter()
-            .map(|r| (r.plan.settings.train.tau.ln(), alpha_median(r, th.aligned_min).ln()))
-            .filter(|(_, v)| v.is_finite())
-            .unzip();
-        let what = format!(
-            "log median alpha (|<w_i, M_j>| of the main atom, neurons aligned above {}) against log tau, d = {}",
-            th.aligned_min,
-            base.first().map_or(0, |r| r.plan.settings.model.d)
-        );
-        let mut tau_above = c.slope(
-            "alpha_scales_with_tau_above",
-            &what,
-            &x,
-            &y,
-            AtLeast,
-            th.alpha_tau_slope_min,
-        );
-        let tau_below = c.slope(
-            "alpha_scales_with_tau_below",
-            &what,
-            &x,
-            &y,
-            AtMost,
-            th.alpha_tau_slope_max,
-        );
-        tau_above.note = alpha_over_tau_note(&taus, th.aligned_min);
-        let spreads: Vec<f64> = aug.iter().map(|r| alpha_spread(r, th.aligned_min)).collect();
-        let mut spread = c.t(
-            "alpha_one_scale",
-            &format!(
-                "upper over lower decile of alpha over the neurons aligned above {}, per seed",
-                th.aligned_min
-            ),
-            &spreads,
-            AtMost,
-            th.spread_max,
-        );
-        spread.note = format!(
-            "median alpha per seed: {}; tau = {}",
-            aug.iter()
-                .map(|r| format!("{:.3}", alpha_median(r, th.aligned_min)))
-                .collect::<Vec<_>>()
-                .join(", "),
-            aug[0].plan.settings.train.tau
-        );
+        let [tau_above, tau_below, spread] = alpha_scale(c, &aug, &taus, th);
         over_d.extend(taus.iter().copied());
         Ok((
             vec![
@@ -300,4 +192,141 @@ impl Claim for SparseDecomposition {
             seeds_of(&over_d),
         ))
     }
+}
+
+/// The share of ‖w_i‖² on span(M) and |N_i| at the main size (the latter with the empty
+/// N_i of every run over d in its note).
+fn share_and_support(
+    c: &mut Checker,
+    aug: &[&FinishedRun],
+    over_d: &[&FinishedRun],
+    th: &SparseDecompositionThresholds,
+) -> (Check, Check) {
+    let share = c.t(
+        "share_on_span_m",
+        "median over neurons of |M^T w_i|^2/|w_i|^2",
+        &per_seed(aug, Metric::SparseShareMedian),
+        AtLeast,
+        th.share_min,
+    );
+    let median_support: Vec<f64> = aug
+        .iter()
+        .map(|r| crate::stats::median(&supported(r).map(|n| n.support_abs as f64).collect::<Vec<_>>()))
+        .collect();
+    let mut support = c.t(
+        "support_size",
+        "median |N_i| (absolute rule) over neurons with N_i nonempty, per seed",
+        &median_support,
+        AtMost,
+        th.support_max,
+    );
+    let counts: Vec<(f64, usize)> = over_d.iter().map(|r| support_counts(r)).collect();
+    support.note = format!(
+        "N_i = {{j : |alpha_ij| >= {} sqrt(2 ln d / d1) |w_i|}}; neurons with N_i empty (counted, not failed), per run over d: {}",
+        aug[0].plan.settings.metrics.support_floor,
+        over_d
+            .iter()
+            .zip(&counts)
+            .map(|(r, (e, _))| format!("d {} seed {} {:.0}%", r.plan.settings.model.d, r.plan.settings.seed, 100.0 * e))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    (share, support)
+}
+
+/// The o(1/√d) of α′ and β and the O(1) of |N_i| as trends over d (log-log slopes).
+fn off_support_trends(c: &mut Checker, over_d: &[&FinishedRun], th: &SparseDecompositionThresholds) -> [Check; 3] {
+    // A run where no neuron has a main atom gives no point (the untrained control has
+    // none at all, so it shows nothing either way).
+    let trend = |c: &mut Checker, name: &str, what: &str, y: &dyn Fn(&FinishedRun) -> f64, max: f64| {
+        let (x, y): (Vec<f64>, Vec<f64>) = {
+            let (x, y) = log_points(over_d, y);
+            x.into_iter().zip(y).filter(|(_, v)| v.is_finite()).unzip()
+        };
+        c.slope(name, what, &x, &y, AtMost, max)
+    };
+    let alpha_prime = trend(
+        c,
+        "alpha_prime_shrinks",
+        "sqrt(d) max_i max_{j not in N_i} |alpha_ij| / |w_i|^2 against d",
+        &|r| scaled_off_support(r, |n| n.off_support_max),
+        th.alpha_prime_slope_max,
+    );
+    let beta = trend(
+        c,
+        "beta_shrinks",
+        "sqrt(d) max_i max_k |(P_perp w_i)_k| / |w_i|^2 against d",
+        &|r| scaled_off_support(r, |n| n.beta_max),
+        th.beta_slope_max,
+    );
+    let support_o1 = trend(
+        c,
+        "support_bounded",
+        "max_i |N_i| (absolute rule) against d, runs with some N_i nonempty",
+        &|r| match support_counts(r).1 {
+            0 => f64::NAN,
+            n => n as f64,
+        },
+        th.support_slope_max,
+    );
+    [alpha_prime, beta, support_o1]
+}
+
+/// α ∝ τ over the τ sweep in the main experiment's (κ, λ) (the variants are reported in
+/// the note) and α's spread over the aligned neurons at the main size.
+fn alpha_scale(
+    c: &mut Checker,
+    aug: &[&FinishedRun],
+    taus: &[&FinishedRun],
+    th: &SparseDecompositionThresholds,
+) -> [Check; 3] {
+    let main_variant = variant_of(aug[0]);
+    let base: Vec<&FinishedRun> = taus.iter().copied().filter(|r| variant_of(r) == main_variant).collect();
+    let (x, y): (Vec<f64>, Vec<f64>) = base
+        .iter()
+        .map(|r| (r.plan.settings.train.tau.ln(), alpha_median(r, th.aligned_min).ln()))
+        .filter(|(_, v)| v.is_finite())
+        .unzip();
+    let what = format!(
+        "log median alpha (|<w_i, M_j>| of the main atom, neurons aligned above {}) against log tau, d = {}",
+        th.aligned_min,
+        base.first().map_or(0, |r| r.plan.settings.model.d)
+    );
+    let mut tau_above = c.slope(
+        "alpha_scales_with_tau_above",
+        &what,
+        &x,
+        &y,
+        AtLeast,
+        th.alpha_tau_slope_min,
+    );
+    let tau_below = c.slope(
+        "alpha_scales_with_tau_below",
+        &what,
+        &x,
+        &y,
+        AtMost,
+        th.alpha_tau_slope_max,
+    );
+    tau_above.note = alpha_over_tau_note(taus, th.aligned_min);
+    let spreads: Vec<f64> = aug.iter().map(|r| alpha_spread(r, th.aligned_min)).collect();
+    let mut spread = c.t(
+        "alpha_one_scale",
+        &format!(
+            "upper over lower decile of alpha over the neurons aligned above {}, per seed",
+            th.aligned_min
+        ),
+        &spreads,
+        AtMost,
+        th.spread_max,
+    );
+    spread.note = format!(
+        "median alpha per seed: {}; tau = {}",
+        aug.iter()
+            .map(|r| format!("{:.3}", alpha_median(r, th.aligned_min)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        aug[0].plan.settings.train.tau
+    );
+    [tau_above, tau_below, spread]
 }
