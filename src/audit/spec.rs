@@ -58,6 +58,11 @@ pub struct SweepSpec {
 }
 
 impl SweepSpec {
+    /// d1 = round(d1_factor · d^d1_power).
+    pub fn d1_rule(&self) -> SizeRule {
+        SizeRule::new(self.d1_factor, self.d1_power)
+    }
+
     /// The SGD steps at `d` with learning rate `lr` (None: the main experiment's).
     pub fn steps_at(&self, d: usize, lr: f64) -> Option<usize> {
         self.steps
@@ -160,13 +165,6 @@ pub struct DataSpec {
     pub samples: usize,
     /// The regimes of d1.
     pub regimes: Vec<DataRegimeSpec>,
-}
-
-impl SweepSpec {
-    /// d1 = round(d1_factor · d^d1_power).
-    pub fn d1_rule(&self) -> SizeRule {
-        SizeRule::new(self.d1_factor, self.d1_power)
-    }
 }
 
 impl DataSpec {
