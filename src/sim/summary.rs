@@ -320,6 +320,10 @@ mod tests {
                 "{m} must be exactly one of a summary row and a non-row"
             );
         }
+        // Every probe metric (the arm of `summary_value` that names them) reports a probe.
+        for &m in Metric::ALL {
+            assert_eq!(m.name().starts_with("probe_"), m.as_probe().is_some(), "{m}");
+        }
         assert_eq!(
             Metric::ALL.iter().filter(|m| m.as_probe().is_some()).count(),
             PROBES.len()
