@@ -82,12 +82,12 @@ fn check(id: &str) {
             c.value,
             c.direction,
             c.threshold,
-            c.ci_low,
-            c.ci_high,
-            c.confidence,
-            c.p_value,
-            c.control_value,
-            c.control_verdict,
+            c.ends().0,
+            c.ends().1,
+            c.interval.confidence().unwrap_or(f64::NAN),
+            c.p_value.unwrap_or(f64::NAN),
+            c.control_value(),
+            c.control_verdict(),
             c.note
         ));
     }
@@ -201,13 +201,13 @@ fn checks_snapshot() {
                 r.claim.id().to_string(),
                 c.check.clone(),
                 format!("{:?}", c.value),
-                format!("{:?}", c.ci_low),
-                format!("{:?}", c.ci_high),
+                format!("{:?}", c.ends().0),
+                format!("{:?}", c.ends().1),
                 c.direction.to_string(),
                 format!("{:?}", c.threshold),
                 c.verdict.to_string(),
-                format!("{:?}", c.control_value),
-                c.control_verdict.clone(),
+                format!("{:?}", c.control_value()),
+                c.control_verdict().to_string(),
             ])
             .unwrap();
         }

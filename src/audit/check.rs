@@ -108,8 +108,66 @@ impl std::fmt::Display for Comparison {
     }
 }
 
-/// One check of a claim (a row of the claim's evidence CSV).
-#[derive(Debug, Clone, Serialize, PartialEq)]
+/// The interval of a check's value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Interval {
+    /// An exact comparison (no sampling error): the interval is the value itself and no
+    /// confidence applies.
+    Exact,
+    /// A sampled statistic's interval: for `>=` / `<=` checks each end is a one-sided bound
+    /// at `confidence` (docs/THEORY.md §3.1); for `in CI` checks the interval is two-sided
+    /// at `confidence`.
+    Bounds {
+        /// Lower end.
+        low: f64,
+        /// Upper end.
+        high: f64,
+        /// Confidence of each end (of the interval for `in CI`).
+        confidence: f64,
+    },
+    /// Too few points for the fit the check names: no value and no interval, though the
+    /// check was built (and counted) at `confidence`.
+    NoFit {
+        /// The confidence the check would have had.
+        confidence: f64,
+    },
+}
+
+impl Interval {
+    /// The confidence of its ends, if any applies (not for exact checks).
+    pub fn confidence(&self) -> Option<f64> {
+        match *self {
+            Interval::Exact => None,
+            Interval::Bounds { confidence, .. } | Interval::NoFit { confidence } => Some(confidence),
+        }
+    }
+
+    /// Its ends for a check of value `value`: `(value, value)` when exact, `None` when
+    /// nothing was fitted.
+    pub fn ends(&self, value: f64) -> Option<(f64, f64)> {
+        match *self {
+            Interval::Exact => Some((value, value)),
+            Interval::Bounds { low, high, .. } => Some((low, high)),
+            Interval::NoFit { .. } => None,
+        }
+    }
+}
+
+/// The same check on the untrained network (step 0, same seeds), recorded beside a check
+/// of a trained-network claim; it decides no verdict.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Control {
+    /// The control's value (NaN when its interval is [`Interval::NoFit`]).
+    pub value: f64,
+    /// The control's interval.
+    pub interval: Interval,
+    /// The control's verdict.
+    pub verdict: Verdict,
+}
+
+/// One check of a claim (a row of the claim's evidence CSV, written by its [`Serialize`]
+/// with missing values as `NaN` and a missing control's verdict as [`NO_CONTROL`]).
+#[derive(Debug, Clone, PartialEq)]
 pub struct Check {
     /// Short name.
     pub check: String,
@@ -117,41 +175,84 @@ pub struct Check {
     pub regime: String,
     /// What is computed.
     pub statistic: String,
-    /// Its value (a mean, fraction, slope, …).
+    /// Its value (a mean, fraction, slope, …); NaN exactly when the interval is
+    /// [`Interval::NoFit`].
     pub value: f64,
     /// How the value (or its interval) is compared with the threshold.
     pub direction: Comparison,
     /// The threshold from the audit file (or the closed form).
     pub threshold: f64,
-    /// Lower end of the interval (each end a one-sided bound at `confidence`; the value
-    /// itself for exact checks).
-    pub ci_low: f64,
-    /// Upper end of the interval.
-    pub ci_high: f64,
-    /// Confidence of each end (NaN for exact checks).
-    pub confidence: f64,
-    /// p-value of H0 "the claim fails at this threshold" (NaN where not defined).
-    pub p_value: f64,
+    /// The value's interval.
+    pub interval: Interval,
+    /// p-value of H0 "the claim fails at this threshold", where one is defined (t and
+    /// Clopper–Pearson checks).
+    pub p_value: Option<f64>,
     /// Sample size behind the statistic (seeds, samples, points).
     pub n: usize,
     /// Reproduced, refuted or inconclusive.
     pub verdict: Verdict,
-    /// The same check on the untrained network (step 0, same seeds): its value (NaN where a
-    /// control does not apply).
-    pub control_value: f64,
-    /// The control's interval, lower end.
-    pub control_ci_low: f64,
-    /// The control's interval, upper end.
-    pub control_ci_high: f64,
-    /// The control's verdict, or `n/a` (data-model and identity checks, and checks that
-    /// compare the trained network with the untrained one).
-    pub control_verdict: String,
+    /// The same check on the untrained network, or `None` where a control does not apply
+    /// (data-model and identity checks, and checks that compare the trained network with
+    /// the untrained one).
+    pub control: Option<Control>,
     /// Anything a reader must know.
     pub note: String,
     /// Whether the untrained-network control applies (false for checks that themselves
     /// compare the trained network with the untrained one).
-    #[serde(skip)]
     pub control_applies: bool,
+}
+
+/// A check as its CSV row: the columns and the text of missing values the evidence CSVs
+/// and `checks.csv` have always had.
+#[derive(Serialize)]
+struct CheckRow<'a> {
+    check: &'a str,
+    regime: &'a str,
+    statistic: &'a str,
+    value: f64,
+    direction: Comparison,
+    threshold: f64,
+    ci_low: f64,
+    ci_high: f64,
+    confidence: f64,
+    p_value: f64,
+    n: usize,
+    verdict: Verdict,
+    control_value: f64,
+    control_ci_low: f64,
+    control_ci_high: f64,
+    control_verdict: &'a str,
+    note: &'a str,
+}
+
+impl Serialize for Check {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        let (ci_low, ci_high) = self.ends();
+        let (control_ci_low, control_ci_high) = self
+            .control
+            .and_then(|c| c.interval.ends(c.value))
+            .unwrap_or((f64::NAN, f64::NAN));
+        CheckRow {
+            check: &self.check,
+            regime: &self.regime,
+            statistic: &self.statistic,
+            value: self.value,
+            direction: self.direction,
+            threshold: self.threshold,
+            ci_low,
+            ci_high,
+            confidence: self.interval.confidence().unwrap_or(f64::NAN),
+            p_value: self.p_value.unwrap_or(f64::NAN),
+            n: self.n,
+            verdict: self.verdict,
+            control_value: self.control_value(),
+            control_ci_low,
+            control_ci_high,
+            control_verdict: self.control_verdict(),
+            note: &self.note,
+        }
+        .serialize(s)
+    }
 }
 
 /// The verdict of a value with interval [lo, hi] against a one-sided claim.
@@ -178,11 +279,10 @@ impl Check {
         name: &str,
         statistic: String,
         value: f64,
-        (lo, hi): (f64, f64),
+        interval: Interval,
         dir: Comparison,
         threshold: f64,
-        confidence: f64,
-        p_value: f64,
+        p_value: Option<f64>,
         n: usize,
         verdict: Verdict,
     ) -> Check {
@@ -193,16 +293,11 @@ impl Check {
             value,
             direction: dir,
             threshold,
-            ci_low: lo,
-            ci_high: hi,
-            confidence,
+            interval,
             p_value,
             n,
             verdict,
-            control_value: f64::NAN,
-            control_ci_low: f64::NAN,
-            control_ci_high: f64::NAN,
-            control_verdict: NO_CONTROL.into(),
+            control: None,
             note: String::new(),
             control_applies: true,
         }
@@ -213,12 +308,29 @@ impl Check {
         self.verdict == Verdict::Reproduced
     }
 
+    /// The interval's ends as the tables print them: the value twice for an exact check,
+    /// NaN (printed `n/a`) when nothing was fitted.
+    pub fn ends(&self) -> (f64, f64) {
+        self.interval.ends(self.value).unwrap_or((f64::NAN, f64::NAN))
+    }
+
+    /// The control's value as the tables print it (NaN, printed `n/a`, without one).
+    pub fn control_value(&self) -> f64 {
+        self.control.map_or(f64::NAN, |c| c.value)
+    }
+
+    /// The control's verdict as the tables print it, or [`NO_CONTROL`].
+    pub fn control_verdict(&self) -> &'static str {
+        self.control.map_or(NO_CONTROL, |c| c.verdict.as_str())
+    }
+
     /// Record `control` (the same check on the untrained network) beside this one.
     pub fn set_control(&mut self, control: &Check) {
-        self.control_value = control.value;
-        self.control_ci_low = control.ci_low;
-        self.control_ci_high = control.ci_high;
-        self.control_verdict = control.verdict.as_str().into();
+        self.control = Some(Control {
+            value: control.value,
+            interval: control.interval,
+            verdict: control.verdict,
+        });
     }
 
     /// This check in a named regime (its name gets the regime in brackets).
@@ -255,6 +367,15 @@ impl Checker {
         self.confidence
     }
 
+    /// The interval [lo, hi] at this checker's confidence.
+    fn bounds(&self, low: f64, high: f64) -> Interval {
+        Interval::Bounds {
+            low,
+            high,
+            confidence: self.confidence,
+        }
+    }
+
     /// How many statistical checks were built so far.
     pub fn statistical(&self) -> usize {
         self.statistical
@@ -270,11 +391,10 @@ impl Checker {
             name,
             format!("{statistic} (mean over {} seeds, t)", values.len()),
             b.mean,
-            (lo, hi),
+            self.bounds(lo, hi),
             dir.into(),
             threshold,
-            self.confidence,
-            b.p_value,
+            Some(b.p_value),
             values.len(),
             judge(lo, hi, dir, threshold),
         );
@@ -294,11 +414,10 @@ impl Checker {
             name,
             format!("{statistic} ({k}/{n}, Clopper-Pearson)"),
             k as f64 / n as f64,
-            (lo, hi),
+            self.bounds(lo, hi),
             dir.into(),
             threshold,
-            self.confidence,
-            stats::binomial_p_value(k, n, threshold, dir),
+            Some(stats::binomial_p_value(k, n, threshold, dir)),
             n as usize,
             judge(lo, hi, dir, threshold),
         )
@@ -318,11 +437,12 @@ impl Checker {
             name,
             statistic,
             f64::NAN,
-            (f64::NAN, f64::NAN),
+            Interval::NoFit {
+                confidence: self.confidence,
+            },
             dir.into(),
             threshold,
-            self.confidence,
-            f64::NAN,
+            None,
             n,
             Verdict::Inconclusive,
         );
@@ -359,11 +479,10 @@ impl Checker {
             name,
             format!("{statistic} (OLS slope over {} points, t interval)", f.n),
             f.slope,
-            (f.lo, f.hi),
+            self.bounds(f.lo, f.hi),
             dir.into(),
             threshold,
-            self.confidence,
-            f64::NAN,
+            None,
             f.n,
             judge(f.lo, f.hi, dir, threshold),
         )
@@ -403,11 +522,10 @@ impl Checker {
                 f.n, f.k_range.0, f.k_range.1
             ),
             f.a,
-            (f.a_lo, f.a_hi),
+            self.bounds(f.a_lo, f.a_hi),
             dir.into(),
             threshold,
-            self.confidence,
-            f64::NAN,
+            None,
             f.n,
             judge(f.a_lo, f.a_hi, dir, threshold),
         );
@@ -441,11 +559,10 @@ impl Checker {
                 est.draws.len()
             ),
             mean,
-            (lo, hi),
+            self.bounds(lo, hi),
             Comparison::InInterval,
             est.closed_form,
-            self.confidence,
-            f64::NAN,
+            None,
             est.draws.len(),
             verdict,
         );
@@ -465,11 +582,10 @@ impl Checker {
             name,
             statistic.into(),
             value,
-            (value, value),
+            Interval::Exact,
             dir.into(),
             threshold,
-            f64::NAN,
-            f64::NAN,
+            None,
             1,
             if beyond(value, dir, threshold) {
                 Verdict::Reproduced
@@ -498,7 +614,7 @@ mod tests {
         let mut c = Checker::new(0.99);
         let k = c.slope("s", "y against x", &[0.0, 1.0], &[1.0, 2.0], Direction::AtMost, 1.0);
         assert_eq!(k.verdict, Verdict::Inconclusive);
-        assert!(k.value.is_nan() && k.ci_low.is_nan());
+        assert!(k.value.is_nan() && k.interval.ends(k.value).is_none());
         assert_eq!(c.statistical(), 1);
     }
 

@@ -21,7 +21,7 @@ pub mod scale;
 pub mod spec;
 pub mod tables;
 
-pub use check::{Check, Checker, Comparison, Verdict};
+pub use check::{Check, Checker, Comparison, Control, Interval, Verdict};
 pub use claims::ClaimResult;
 pub use evidence::{DataRegime, Evidence, FinishedRun};
 pub use plan::{finished, jobs, plan, PlannedRun, Series};

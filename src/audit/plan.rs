@@ -46,7 +46,7 @@ fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
     let mut c = cfg.clone();
     c.name = name;
     c.model.d = d;
-    c.model.d1 = (spec.d1_factor * (d as f64).powf(spec.d1_power)).round() as usize;
+    c.model.d1 = spec.d1_rule().at(d);
     c.network.m = spec.m_per_d * d;
     if let Some(t) = spec.steps_at(d, c.train.lr) {
         c.train.steps = t;
@@ -81,12 +81,16 @@ impl FinishedRun {
     }
 }
 
-/// Every simulation the audit needs, in a fixed order.
-pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
-    let aug = a.experiment(&a.main.aug)?;
-    let na = a.experiment(&a.main.no_aug)?;
-    let mut runs = Vec::new();
-    let mut push = |series, augmented, cfg: &Config, seed: u64| -> Result<()> {
+/// The runs planned so far, each checked as it is added.
+struct Planner<'a> {
+    audit: &'a AuditFile,
+    runs: Vec<PlannedRun>,
+}
+
+impl Planner<'_> {
+    /// Add `cfg` at `seed` to `series`, with the audit's precision and probe sizes.
+    fn push(&mut self, series: Series, augmented: bool, cfg: &Config, seed: u64) -> Result<()> {
+        let a = self.audit;
         let mut c = cfg.clone();
         c.seed = seed;
         if let Some(p) = a.precision {
@@ -96,113 +100,151 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
         c.probe.n_train = a.probes.n_train(c.model.d);
         c.probe.n_test = a.probes.n_test;
         let settings = c.check()?;
-        runs.push(PlannedRun {
+        self.runs.push(PlannedRun {
             series,
             augmented,
             settings,
         });
         Ok(())
-    };
-    for &seed in &a.seeds {
-        push(Series::Main, true, &aug, seed)?;
-        push(Series::Main, false, &na, seed)?;
     }
-    for (spec, base, series, augmented) in [
-        (&a.aug_sweep, &aug, Series::AugSweep, true),
-        (&a.na_sweep, &na, Series::NaSweep, false),
-        (&a.poly_sweep, &aug, Series::PolySweep, true),
-    ] {
-        let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
-        for &d in &spec.d {
-            let cfg = derived(
-                base,
-                d,
-                spec,
-                format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()),
-            );
-            for &seed in &seeds {
-                push(series, augmented, &cfg, seed)?;
+
+    /// The sweeps over d: RandomMask, no augmentation, and RandomMask with d1 = d^1.5.
+    fn sweeps_over_d(&mut self, aug: &Config, na: &Config) -> Result<()> {
+        let a = self.audit;
+        for (spec, base, series, augmented) in [
+            (&a.aug_sweep, aug, Series::AugSweep, true),
+            (&a.na_sweep, na, Series::NaSweep, false),
+            (&a.poly_sweep, aug, Series::PolySweep, true),
+        ] {
+            let seeds = spec.seeds.clone().unwrap_or_else(|| a.seeds.clone());
+            for &d in &spec.d {
+                let cfg = derived(
+                    base,
+                    d,
+                    spec,
+                    format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()),
+                );
+                for &seed in &seeds {
+                    self.push(series, augmented, &cfg, seed)?;
+                }
             }
         }
+        Ok(())
     }
-    // The time window: every η runs the same η·t (steps × main η / η).
-    let tw = &a.time_window;
-    let lrs = if a.time_window_lr.is_empty() {
-        vec![aug.train.lr]
-    } else {
-        a.time_window_lr.clone()
-    };
-    for &lr in &lrs {
-        for &d in &tw.d {
-            let mut cfg = derived(&aug, d, tw, format!("{}_timewindow_d{d}_lr{lr}", aug.name));
-            cfg.train.steps = (cfg.train.steps as f64 * aug.train.lr / lr).round() as usize;
-            cfg.train.log_every = ((cfg.train.log_every as f64 * aug.train.lr / lr).round() as usize).max(1);
-            cfg.train.lr = lr;
-            for &seed in tw.seeds.as_ref().unwrap_or(&a.seeds) {
-                push(Series::TimeWindow, true, &cfg, seed)?;
-            }
-        }
-    }
-    let ts = &a.tau_sweep;
-    let base_variant = Variant {
-        kappa: aug.network.kappa,
-        weight_decay: aug.train.weight_decay,
-    };
-    // The main (κ, λ) at every τ (the slope); the variants at the middle τ (α/τ only).
-    let middle = ts.tau[ts.tau.len() / 2];
-    let runs_of = |v: &Variant| -> Vec<f64> {
-        if *v == base_variant {
-            ts.tau.clone()
+
+    /// The time window: every η runs the same η·t (steps × main η / η).
+    fn time_window(&mut self, aug: &Config) -> Result<()> {
+        let a = self.audit;
+        let tw = &a.time_window;
+        let lrs = if a.time_window_lr.is_empty() {
+            vec![aug.train.lr]
         } else {
-            vec![middle]
+            a.time_window_lr.clone()
+        };
+        for &lr in &lrs {
+            for &d in &tw.d {
+                let mut cfg = derived(aug, d, tw, format!("{}_timewindow_d{d}_lr{lr}", aug.name));
+                cfg.train.steps = (cfg.train.steps as f64 * aug.train.lr / lr).round() as usize;
+                cfg.train.log_every = ((cfg.train.log_every as f64 * aug.train.lr / lr).round() as usize).max(1);
+                cfg.train.lr = lr;
+                for &seed in tw.seeds.as_ref().unwrap_or(&a.seeds) {
+                    self.push(Series::TimeWindow, true, &cfg, seed)?;
+                }
+            }
         }
-    };
-    for variant in std::iter::once(base_variant).chain(ts.variants.iter().copied()) {
-        for tau in runs_of(&variant) {
+        Ok(())
+    }
+
+    /// The sweep over τ at one d: the main (κ, λ) at every τ (the slope); the variants at
+    /// the middle τ (α/τ only).
+    fn tau_sweep(&mut self, aug: &Config) -> Result<()> {
+        let a = self.audit;
+        let ts = &a.tau_sweep;
+        let base_variant = Variant {
+            kappa: aug.network.kappa,
+            weight_decay: aug.train.weight_decay,
+        };
+        let middle = ts.tau[ts.tau.len() / 2];
+        let runs_of = |v: &Variant| -> Vec<f64> {
+            if *v == base_variant {
+                ts.tau.clone()
+            } else {
+                vec![middle]
+            }
+        };
+        for variant in std::iter::once(base_variant).chain(ts.variants.iter().copied()) {
+            for tau in runs_of(&variant) {
+                let spec = SweepSpec {
+                    d: vec![ts.d],
+                    d1_factor: ts.d1_factor,
+                    d1_power: ts.d1_power,
+                    m_per_d: ts.m_per_d,
+                    steps: None,
+                    steps_per_d: Some(ts.steps_per_d),
+                    seeds: None,
+                };
+                let mut cfg = derived(
+                    aug,
+                    ts.d,
+                    &spec,
+                    format!(
+                        "{}_tausweep_d{}_tau{tau}_kappa{}_wd{}",
+                        aug.name, ts.d, variant.kappa, variant.weight_decay
+                    ),
+                );
+                cfg.train.tau = tau;
+                cfg.network.kappa = variant.kappa;
+                cfg.train.weight_decay = variant.weight_decay;
+                for &seed in ts.seeds.as_ref().unwrap_or(&a.seeds) {
+                    self.push(Series::TauSweep, true, &cfg, seed)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The sweep over m = k·d at one d.
+    fn m_sweep(&mut self, aug: &Config) -> Result<()> {
+        let a = self.audit;
+        let ms = &a.m_sweep;
+        for &k in &ms.m_per_d {
             let spec = SweepSpec {
-                d: vec![ts.d],
-                d1_factor: ts.d1_factor,
-                d1_power: ts.d1_power,
-                m_per_d: ts.m_per_d,
-                steps: None,
-                steps_per_d: Some(ts.steps_per_d),
+                d: vec![ms.d],
+                d1_factor: ms.d1_factor,
+                d1_power: ms.d1_power,
+                m_per_d: k,
+                steps: ms.steps,
+                steps_per_d: None,
                 seeds: None,
             };
-            let mut cfg = derived(
-                &aug,
-                ts.d,
-                &spec,
-                format!(
-                    "{}_tausweep_d{}_tau{tau}_kappa{}_wd{}",
-                    aug.name, ts.d, variant.kappa, variant.weight_decay
-                ),
-            );
-            cfg.train.tau = tau;
-            cfg.network.kappa = variant.kappa;
-            cfg.train.weight_decay = variant.weight_decay;
-            for &seed in ts.seeds.as_ref().unwrap_or(&a.seeds) {
-                push(Series::TauSweep, true, &cfg, seed)?;
+            let cfg = derived(aug, ms.d, &spec, format!("{}_msweep_d{}_m{k}d", aug.name, ms.d));
+            for &seed in ms.seeds.as_ref().unwrap_or(&a.seeds) {
+                self.push(Series::MSweep, true, &cfg, seed)?;
             }
         }
+        Ok(())
     }
-    let ms = &a.m_sweep;
-    for &k in &ms.m_per_d {
-        let spec = SweepSpec {
-            d: vec![ms.d],
-            d1_factor: ms.d1_factor,
-            d1_power: ms.d1_power,
-            m_per_d: k,
-            steps: ms.steps,
-            steps_per_d: None,
-            seeds: None,
-        };
-        let cfg = derived(&aug, ms.d, &spec, format!("{}_msweep_d{}_m{k}d", aug.name, ms.d));
-        for &seed in ms.seeds.as_ref().unwrap_or(&a.seeds) {
-            push(Series::MSweep, true, &cfg, seed)?;
-        }
+}
+
+/// Every simulation the audit needs, in a fixed order: the paired main runs, the sweeps
+/// over d, the time window, the sweep over τ and the sweep over m.
+pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
+    let aug = a.experiment(&a.main.aug)?;
+    let na = a.experiment(&a.main.no_aug)?;
+    let mut p = Planner {
+        audit: a,
+        runs: Vec::new(),
+    };
+    for &seed in &a.seeds {
+        p.push(Series::Main, true, &aug, seed)?;
+        p.push(Series::Main, false, &na, seed)?;
     }
-    check_arms(&runs)?;
-    Ok(runs)
+    p.sweeps_over_d(&aug, &na)?;
+    p.time_window(&aug)?;
+    p.tau_sweep(&aug)?;
+    p.m_sweep(&aug)?;
+    check_arms(&p.runs)?;
+    Ok(p.runs)
 }
 
 /// The aug file must use RandomMask and the no_aug file no augmentation.

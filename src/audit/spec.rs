@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::check::Verdict;
-use crate::config::{Config, Precision};
+use crate::config::{Config, Precision, SizeRule};
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
 
@@ -58,6 +58,11 @@ pub struct SweepSpec {
 }
 
 impl SweepSpec {
+    /// d1 = round(d1_factor · d^d1_power).
+    pub fn d1_rule(&self) -> SizeRule {
+        SizeRule::new(self.d1_factor, self.d1_power)
+    }
+
     /// The SGD steps at `d` with learning rate `lr` (None: the main experiment's).
     pub fn steps_at(&self, d: usize, lr: f64) -> Option<usize> {
         self.steps
@@ -242,6 +247,7 @@ impl AuditFile {
         Ok(a)
     }
 
+    /// Every value the types do not bound, in file order; the first bad one is the error.
     fn validate(&self) -> Result<()> {
         if !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(invalid("alpha", self.alpha, "must be in (0, 1)"));
@@ -260,6 +266,13 @@ impl AuditFile {
                 "must name exactly one d",
             ));
         }
+        self.validate_sweeps()?;
+        self.validate_tau_sweep()?;
+        self.validate_rest()
+    }
+
+    /// The sweeps over d, the time window and its learning rates.
+    fn validate_sweeps(&self) -> Result<()> {
         for (key, s) in [
             ("aug_sweep", &self.aug_sweep),
             ("na_sweep", &self.na_sweep),
@@ -286,6 +299,11 @@ impl AuditFile {
         if self.time_window_lr.iter().any(|&l| !(l > 0.0 && l.is_finite())) {
             return Err(invalid("time_window_lr", "[..]", "learning rates must be positive"));
         }
+        Ok(())
+    }
+
+    /// The sweep over τ and its variants.
+    fn validate_tau_sweep(&self) -> Result<()> {
         let t = &self.tau_sweep;
         if t.tau.len() < 3 || t.tau.iter().any(|&v| !(v > 0.0 && v.is_finite())) {
             return Err(invalid(
@@ -308,6 +326,11 @@ impl AuditFile {
                 "kappa and weight_decay must be >= 0",
             ));
         }
+        Ok(())
+    }
+
+    /// The probes' sizes, the sweep over m and the data model's sizes.
+    fn validate_rest(&self) -> Result<()> {
         if !(self.probes.n_train_per_d_ln_d > 0.0 && self.probes.n_train_per_d_ln_d.is_finite())
             || self.probes.n_test == 0
         {

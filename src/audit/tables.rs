@@ -105,12 +105,12 @@ pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
                 value: p.value,
                 direction: p.direction,
                 threshold: p.threshold,
-                ci_low: p.ci_low,
-                ci_high: p.ci_high,
-                confidence: p.confidence,
-                p_value: p.p_value,
-                control_value: p.control_value,
-                control_verdict: p.control_verdict.clone(),
+                ci_low: p.ends().0,
+                ci_high: p.ends().1,
+                confidence: p.interval.confidence().unwrap_or(f64::NAN),
+                p_value: p.p_value.unwrap_or(f64::NAN),
+                control_value: p.control_value(),
+                control_verdict: p.control_verdict().into(),
                 checks: count_verdicts(r.checks.iter().map(|c| &c.verdict)),
                 not_reproduced: r
                     .checks

@@ -14,9 +14,11 @@ use crate::error::{Error, Result};
 mod memory;
 mod sections;
 mod seeds;
+mod size_rule;
 
 pub use memory::{available_bytes, estimate_bytes};
 pub use seeds::Seeds;
+pub use size_rule::SizeRule;
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,

@@ -119,7 +119,7 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                     sig3(f.value),
                     f.direction.symbol(),
                     sig3(f.threshold),
-                    interval(f.ci_low, f.ci_high)
+                    interval(f.ends().0, f.ends().1)
                 ));
             }
         }
@@ -186,11 +186,11 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
                     r.claim.id(),
                     c.check,
                     sig3(c.value),
-                    interval(c.ci_low, c.ci_high),
+                    interval(c.ends().0, c.ends().1),
                     c.direction.symbol(),
                     sig3(c.threshold),
                     c.verdict,
-                    control(c.control_value, &c.control_verdict)
+                    control(c.control_value(), c.control_verdict())
                 ));
             }
         }
@@ -251,8 +251,7 @@ fn claims_section(ctx: &Ctx<'_>, report: &AuditReport) -> Result<Section> {
             .results
             .iter()
             .flat_map(|r| &r.checks)
-            .map(|c| c.confidence)
-            .find(|c| c.is_finite())
+            .find_map(|c| c.interval.confidence())
             .unwrap_or(f64::NAN),
         claims_table_markdown(&claim_lines(report))
     );

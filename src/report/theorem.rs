@@ -5,7 +5,10 @@
 
 use std::path::Path;
 
-use crate::audit::claims::aug::{alpha_median, formation_step, neurons_per_atom, TimeWindowThresholds, FLOOR_KS};
+use crate::audit::claims::aug::{
+    alpha_median, formation_step, neurons_per_atom, SparseDecomposition, TimeWindow, TimeWindowThresholds, FLOOR_KS,
+};
+use crate::audit::claims::thresholds_of;
 use crate::audit::{AuditReport, FinishedRun, Series};
 use crate::error::Result;
 use crate::report::theorem_figures::{
@@ -14,16 +17,6 @@ use crate::report::theorem_figures::{
 };
 use crate::sim::probes::{ProbeFeatures, ProbeTask};
 use crate::sim::summary::Metric;
-
-/// A threshold of claim `id` from the audit file, or `default` when absent.
-fn threshold(report: &AuditReport, id: &str, key: &str, default: f64) -> f64 {
-    report
-        .audit
-        .claims
-        .get(id)
-        .and_then(|c| c.thresholds.get(key).copied())
-        .unwrap_or(default)
-}
 
 /// The check `name` of claim `id`.
 fn check<'a>(report: &'a AuditReport, id: &str, name: &str) -> Option<&'a crate::audit::Check> {
@@ -49,7 +42,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
     };
 
     // α against τ.
-    let aligned_min = threshold(report, "aug.sparse_decomposition", "aligned_min", 0.5);
+    let aligned_min = thresholds_of::<SparseDecomposition>(&report.audit)?.aligned_min;
     let points: Vec<TauPoint> = ev
         .series(Series::TauSweep)
         .iter()
@@ -86,8 +79,8 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
         LineFit {
             slope: f.slope,
             intercept: f.intercept,
-            lo: c.map_or(f.lo, |c| c.ci_low),
-            hi: c.map_or(f.hi, |c| c.ci_high),
+            lo: c.map_or(f.lo, |c| c.ends().0),
+            hi: c.map_or(f.hi, |c| c.ends().1),
         }
     });
     show(
@@ -97,12 +90,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
     );
 
     // The decomposition along training.
-    let th = TimeWindowThresholds {
-        align_min: threshold(report, "aug.time_window", "align_min", 0.5),
-        share_min: threshold(report, "aug.time_window", "share_min", 0.8),
-        formation_rows: threshold(report, "aug.time_window", "formation_rows", 3.0),
-        window_exponent: threshold(report, "aug.time_window", "window_exponent", 0.98),
-    };
+    let th: TimeWindowThresholds = thresholds_of::<TimeWindow>(&report.audit)?;
     let runs: Vec<WindowRun> = ev
         .series(Series::TimeWindow)
         .iter()

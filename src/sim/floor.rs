@@ -181,6 +181,13 @@ fn similarities(f1: MatRef<'_, f64>, f2: MatRef<'_, f64>) -> Mat<f64> {
 
 /// The loss of every anchor p with similarities t·S: τ·logsumexp_q(t·S[p, q]/τ) − t·S[p, p]
 /// (docs/THEORY.md §1.3), computed stably.
+///
+/// This is the evaluation's implementation of the training loss: per anchor (so the mean
+/// can be split by z = 0, [`LossSplit`]), in f64 whatever the run's precision, with the
+/// scale t that the oracle's floor minimises over, and no gradient. Training's is
+/// [`crate::sim::loss::stopgrad`]'s `loss_and_grad` (the batch mean in the run's precision,
+/// with ∂L/∂F1, in reused buffers); at t = 1 on the same features both give the same mean
+/// (held by a test of this module).
 pub fn per_anchor_losses(s: MatRef<'_, f64>, t: f64, tau: f64) -> Vec<f64> {
     (0..s.nrows())
         .map(|p| {
@@ -243,6 +250,57 @@ mod tests {
         for l in per_anchor_losses(s.as_ref(), 100.0, tau) {
             assert!(l.abs() < 1e-12, "{l}");
         }
+    }
+
+    #[test]
+    fn the_evaluation_loss_is_the_training_loss_on_the_same_batch() {
+        use crate::sim::augment::{Augmentation, RandomMask};
+        use crate::sim::loss::{loss_and_feature_grad, LossWorkspace};
+        let (d, d1, m, b) = (8, 32, 24, 16);
+        let mut rng = rng::stream(11, Purpose::Sampling);
+        let ln_d = (d as f64).ln();
+        let model = SparseCoding::new(
+            Dictionary::gaussian_qr(d1, d, &mut rng),
+            ln_d.ln() / d as f64,
+            (ln_d.sqrt() / d as f64).sqrt(),
+        );
+        let batch = model.sample(b, &mut rng);
+        let (mut v1, mut v2) = (Mat::zeros(d1, b), Mat::zeros(d1, b));
+        RandomMask::default().views(&batch.x, &mut v1, &mut v2, &mut rng);
+        // Scaled (with its biases: the features scale alike) so that the largest
+        // similarity is 1: neither chance nor a loss that underflows to 0.
+        let mut net = Network::init(m, d1, 1.0, &mut rng);
+        let mut bias = vec![0.0; m];
+        Network::biases_from_norms(&net.row_norms(), 0.5, 0.2, &mut bias);
+        let s = similarities(
+            net.features(v1.as_ref(), &bias).as_ref(),
+            net.features(v2.as_ref(), &bias).as_ref(),
+        );
+        let largest = (0..b)
+            .flat_map(|p| (0..b).map(move |q| (p, q)))
+            .map(|(p, q)| s[(p, q)].abs())
+            .fold(0.0, f64::max);
+        assert!(largest > 0.0, "every feature is cut by the bias");
+        let c = largest.sqrt().recip();
+        net.scale(c);
+        bias.iter_mut().for_each(|v| *v *= c);
+        let f1 = net.features(v1.as_ref(), &bias);
+        let f2 = net.features(v2.as_ref(), &bias);
+        let mut checked = 0;
+        for (second, tau) in [(&f2, 0.1), (&f2, 0.5), (&f2, 2.0), (&f1, 0.3)] {
+            let mut ws = LossWorkspace::<f64>::new(m, b);
+            let train = loss_and_feature_grad(f1.as_ref(), second.as_ref(), tau, &mut ws);
+            let per_anchor = per_anchor_losses(similarities(f1.as_ref(), second.as_ref()).as_ref(), 1.0, tau);
+            let eval = per_anchor.iter().sum::<f64>() / b as f64;
+            assert!(
+                (train - eval).abs() <= 1e-12 * eval.abs().max(1e-300),
+                "tau {tau}: training {train} vs evaluation {eval}"
+            );
+            // Not a trivial agreement: the loss is neither 0 nor chance.
+            assert!(eval > 1e-6 && (eval - tau * (b as f64).ln()).abs() > 1e-6, "{eval}");
+            checked += 1;
+        }
+        assert_eq!(checked, 4);
     }
 
     #[test]

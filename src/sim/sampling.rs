@@ -7,6 +7,7 @@ use rand::{Rng, RngExt};
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::config::SizeRule;
 use crate::sim::data::{Dictionary, SparseCoding};
 use crate::sim::linalg::gemm;
 use crate::sim::rng::{self, Purpose};
@@ -23,6 +24,13 @@ pub struct DataModelSizes {
     pub d1_power: f64,
     /// Samples per d.
     pub samples: usize,
+}
+
+impl DataModelSizes {
+    /// d1 = round(d1_factor · d^d1_power).
+    pub fn d1_rule(&self) -> SizeRule {
+        SizeRule::new(self.d1_factor, self.d1_power)
+    }
 }
 
 /// Monte Carlo sizes of the RandomMask identity (docs/THEORY.md §1.4, §4.4).
@@ -62,7 +70,7 @@ pub fn data_points(spec: &DataModelSizes, seed: u64) -> Vec<DataPoint> {
     spec.d
         .iter()
         .map(|&d| {
-            let d1 = (spec.d1_factor * (d as f64).powf(spec.d1_power)).round() as usize;
+            let d1 = spec.d1_rule().at(d);
             let ln_d = (d as f64).ln();
             let p = ln_d.ln() / d as f64;
             let sigma_xi = (ln_d.sqrt() / d as f64).sqrt();

@@ -304,4 +304,29 @@ mod tests {
         names.dedup();
         assert_eq!(names.len(), Metric::ALL.len());
     }
+
+    #[test]
+    fn every_metric_is_a_summary_row_or_one_of_the_four_that_are_not() {
+        // `RunOutput::summary_value` returns None for exactly these; none may be a row.
+        let not_rows = [
+            Metric::BiasMean,
+            Metric::OneMinusNoiseCos,
+            Metric::StepsToAlign,
+            Metric::WallSeconds,
+        ];
+        for &m in Metric::ALL {
+            assert!(
+                Metric::SUMMARY.contains(&m) != not_rows.contains(&m),
+                "{m} must be exactly one of a summary row and a non-row"
+            );
+        }
+        // Every probe metric (the arm of `summary_value` that names them) reports a probe.
+        for &m in Metric::ALL {
+            assert_eq!(m.name().starts_with("probe_"), m.as_probe().is_some(), "{m}");
+        }
+        assert_eq!(
+            Metric::ALL.iter().filter(|m| m.as_probe().is_some()).count(),
+            PROBES.len()
+        );
+    }
 }

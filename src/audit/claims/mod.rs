@@ -203,6 +203,17 @@ fn thresholds<T: DeserializeOwned>(id: &str, spec: &ClaimSpec, origin: &Path) ->
     })
 }
 
+/// The typed thresholds of claim `C` in `audit` (what the claim itself reads, for readers
+/// of its results such as the report's figures); an error names the audit file, the claim
+/// and the key when the claim's table is missing or a key is missing or unknown.
+pub fn thresholds_of<C: Claim>(audit: &AuditFile) -> Result<C::Thresholds> {
+    let spec = audit.claims.get(C::ABOUT.id).ok_or_else(|| Error::ConfigParse {
+        path: audit.origin.clone(),
+        message: format!("claims.\"{}\" is missing", C::ABOUT.id),
+    })?;
+    thresholds::<C::Thresholds>(C::ABOUT.id, spec, &audit.origin)
+}
+
 /// The verdict of one claim with its evidence.
 #[derive(Clone)]
 pub struct ClaimResult {
@@ -475,5 +486,24 @@ mod tests {
         a.claims.remove("contrast.aug_beats_na");
         let e = check_specs(&a).unwrap_err().to_string();
         assert!(e.contains("contrast.aug_beats_na"), "{e}");
+    }
+
+    #[test]
+    fn a_reader_gets_a_claims_thresholds_typed_or_an_error_naming_claim_and_key() {
+        let a = tiny();
+        let th = thresholds_of::<aug::TimeWindow>(&a).unwrap();
+        assert_eq!(th.align_min, a.claims["aug.time_window"].thresholds["align_min"]);
+        let mut a = tiny();
+        let spec = a.claims.get_mut("aug.sparse_decomposition").unwrap();
+        let v = spec.thresholds.remove("aligned_min").unwrap();
+        spec.thresholds.insert("aligned_minimum".into(), v);
+        let e = thresholds_of::<aug::SparseDecomposition>(&a).unwrap_err().to_string();
+        assert!(
+            e.contains("aug.sparse_decomposition") && e.contains("aligned_min"),
+            "{e}"
+        );
+        a.claims.remove("aug.time_window");
+        let e = thresholds_of::<aug::TimeWindow>(&a).unwrap_err().to_string();
+        assert!(e.contains("aug.time_window") && e.contains("missing"), "{e}");
     }
 }

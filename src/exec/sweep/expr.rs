@@ -6,11 +6,12 @@
 
 use std::fmt;
 
+use crate::config::SizeRule;
+
 /// A derived-key expression `[c*]d[^e]` or a constant (see the module doc).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Expr {
-    coef: f64,
-    power: f64,
+    rule: SizeRule,
     text: String,
 }
 
@@ -29,8 +30,7 @@ impl Expr {
         let bad = || format!("bad expression {text:?}: {GRAMMAR}");
         if let Some(c) = number(&s) {
             return Ok(Self {
-                coef: c,
-                power: 0.0,
+                rule: SizeRule::new(c, 0.0),
                 text: text.to_string(),
             });
         }
@@ -43,15 +43,14 @@ impl Expr {
             tail => number(tail.strip_prefix('^').ok_or_else(bad)?).ok_or_else(bad)?,
         };
         Ok(Self {
-            coef,
-            power,
+            rule: SizeRule::new(coef, power),
             text: text.to_string(),
         })
     }
 
-    /// The value at `d`, rounded to the nearest integer.
+    /// The value at `d`, rounded to the nearest integer ([`SizeRule::at`]).
     pub fn eval(&self, d: usize) -> i64 {
-        (self.coef * (d as f64).powf(self.power)).round() as i64
+        i64::try_from(self.rule.at(d)).unwrap_or(i64::MAX)
     }
 }
 

@@ -51,6 +51,12 @@ pub fn loss_and_gated_grad<T: Real>(f1: MatRef<'_, T>, f2: MatRef<'_, T>, tau: f
     loss_and_grad(f1, f2, tau, true, ws)
 }
 
+/// Training's implementation of the loss (docs/THEORY.md §1.3): the batch mean the SGD
+/// step descends, in the run's precision `T`, with ∂L/∂F1 in reused buffers. Evaluation
+/// has its own, [`crate::sim::floor::per_anchor_losses`] (per anchor, in f64, at a scale t
+/// of the similarities, no gradient); a test in `sim::floor` holds the two equal on the
+/// same features.
+///
 /// The loss; ∂L/∂F1 = (F2·Pᵀ − F2)/B into `ws.g`, computed as G = F2·E then, column p,
 /// g ← g·(1/(B·Z_p)) − f2/B (the softmax's normalisation and the −F2 term in one pass
 /// over G, gated by f1 ≠ 0 when `gate`). The exponentials, Z_p and the loss are computed

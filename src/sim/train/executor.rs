@@ -81,48 +81,66 @@ impl RunOutput {
     /// The rows of `summary.csv`, in [`Metric::SUMMARY`] order (wall time excluded so it
     /// can be compared).
     pub fn summary(&self) -> Summary {
-        let f = &self.final_features.summary;
-        let s = &self.settings;
         Summary::new(
             Metric::SUMMARY
                 .iter()
-                .map(|&m| {
-                    let v = match m {
-                        Metric::AlignMedian => f.align_median,
-                        Metric::AlignMean => f.align_mean,
-                        Metric::FracAligned => f.frac_aligned,
-                        Metric::AtomsCovered => f.atoms_covered as f64,
-                        Metric::AtomsTotal => s.model.d as f64,
-                        Metric::NeuronsPerAtomMin => f.neurons_per_atom_min as f64,
-                        Metric::NeuronsPerAtomMedian => f.neurons_per_atom_median,
-                        Metric::NeuronsPerAtomMax => f.neurons_per_atom_max as f64,
-                        Metric::SupportMedian => f.support_median,
-                        Metric::SparseShareMedian => f.sparse_share_median,
-                        Metric::FinalLoss => self.final_loss,
-                        Metric::LossAtChance => s.train.tau * (s.train.batch as f64).ln(),
-                        Metric::EvalLoss => self.loss_eval.trained.all,
-                        Metric::EvalLossZZero => self.loss_eval.trained.z_zero,
-                        Metric::EvalLossZNonzero => self.loss_eval.trained.z_nonzero,
-                        Metric::EvalLossUntrained => self.loss_eval.untrained.all,
-                        Metric::LossFloor => self.loss_eval.floor.all,
-                        Metric::LossFloorZZero => self.loss_eval.floor.z_zero,
-                        Metric::LossFloorZNonzero => self.loss_eval.floor.z_nonzero,
-                        Metric::LossFloorScale => self.loss_eval.floor_scale,
-                        Metric::FracZZero => self.loss_eval.frac_z_zero,
-                        Metric::NoiseCosMean => f.noise_cos_mean,
-                        Metric::NoiseCosQ10 => f.noise_cos_q10,
-                        Metric::ZeroReprFrac => f.zero_repr_frac,
-                        Metric::AtomBestCosMin => f.atom_best_cos_min,
-                        Metric::AtomBestCosMedian => f.atom_best_cos_median,
-                        Metric::AtomBestCosMax => f.atom_best_cos_max,
-                        other => other
-                            .as_probe()
-                            .map_or(f64::NAN, |(features, task)| self.probe(features, task)),
-                    };
-                    (m, v)
-                })
+                .filter_map(|&m| self.summary_value(m).map(|v| (m, v)))
                 .collect(),
         )
+    }
+
+    /// The value of `m` as a row of `summary.csv`, or `None` for the metrics that are not
+    /// one (sweeps and the peer variant compute those). Every metric is named here, so a
+    /// new one does not compile until it is placed.
+    fn summary_value(&self, m: Metric) -> Option<f64> {
+        let f = &self.final_features.summary;
+        let s = &self.settings;
+        let v = match m {
+            Metric::AlignMedian => f.align_median,
+            Metric::AlignMean => f.align_mean,
+            Metric::FracAligned => f.frac_aligned,
+            Metric::AtomsCovered => f.atoms_covered as f64,
+            Metric::AtomsTotal => s.model.d as f64,
+            Metric::NeuronsPerAtomMin => f.neurons_per_atom_min as f64,
+            Metric::NeuronsPerAtomMedian => f.neurons_per_atom_median,
+            Metric::NeuronsPerAtomMax => f.neurons_per_atom_max as f64,
+            Metric::SupportMedian => f.support_median,
+            Metric::SparseShareMedian => f.sparse_share_median,
+            Metric::FinalLoss => self.final_loss,
+            Metric::LossAtChance => s.train.tau * (s.train.batch as f64).ln(),
+            Metric::EvalLoss => self.loss_eval.trained.all,
+            Metric::EvalLossZZero => self.loss_eval.trained.z_zero,
+            Metric::EvalLossZNonzero => self.loss_eval.trained.z_nonzero,
+            Metric::EvalLossUntrained => self.loss_eval.untrained.all,
+            Metric::LossFloor => self.loss_eval.floor.all,
+            Metric::LossFloorZZero => self.loss_eval.floor.z_zero,
+            Metric::LossFloorZNonzero => self.loss_eval.floor.z_nonzero,
+            Metric::LossFloorScale => self.loss_eval.floor_scale,
+            Metric::FracZZero => self.loss_eval.frac_z_zero,
+            Metric::NoiseCosMean => f.noise_cos_mean,
+            Metric::NoiseCosQ10 => f.noise_cos_q10,
+            Metric::ZeroReprFrac => f.zero_repr_frac,
+            Metric::AtomBestCosMin => f.atom_best_cos_min,
+            Metric::AtomBestCosMedian => f.atom_best_cos_median,
+            Metric::AtomBestCosMax => f.atom_best_cos_max,
+            Metric::ProbeRegressionRelMse
+            | Metric::ProbeClassificationAcc
+            | Metric::ProbeUntrainedRegressionRelMse
+            | Metric::ProbeUntrainedClassificationAcc
+            | Metric::ProbeRawXRegressionRelMse
+            | Metric::ProbeRawXClassificationAcc
+            | Metric::ProbeOracleZRegressionRelMse
+            | Metric::ProbeOracleZClassificationAcc
+            | Metric::ProbeNoiseFreeRegressionRelMse
+            | Metric::ProbeNoiseFreeClassificationAcc
+            | Metric::ProbeOracleNetRegressionRelMse
+            | Metric::ProbeOracleNetClassificationAcc => {
+                let (features, task) = m.as_probe().expect("every probe metric reports a probe");
+                self.probe(features, task)
+            }
+            Metric::BiasMean | Metric::OneMinusNoiseCos | Metric::StepsToAlign | Metric::WallSeconds => return None,
+        };
+        Some(v)
     }
 
     /// The same run seen at step 0: the untrained network's features, loss and probes in
