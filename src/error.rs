@@ -115,6 +115,15 @@ pub enum Error {
     #[error("{0}")]
     Sweep(String),
 
+    /// A `--set key=value` override is malformed or not a valid setting.
+    #[error("--set {text}: {message}")]
+    Override {
+        /// The override as given.
+        text: String,
+        /// What is wrong.
+        message: String,
+    },
+
     /// A run record could not be encoded.
     #[error("cannot encode a run record: {0}")]
     Record(String),

@@ -245,7 +245,7 @@ fn report_tables_snapshot() {
 }
 
 /// The audit machinery on a tiny audit file: same file twice, with 1 and 2 jobs, gives
-/// byte-identical claims.csv and evidence; the CLI exits 1 when a verdict differs from its
+/// byte-identical claims.csv and evidence; the CLI exits 3 when a verdict differs from its
 /// expectation (the tiny audit's verdicts do not match the quick audit's expectations).
 #[test]
 fn tiny_audit_is_deterministic_and_the_cli_flags_unexpected_verdicts() {
@@ -304,6 +304,10 @@ fn tiny_audit_is_deterministic_and_the_cli_flags_unexpected_verdicts() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("contrast.aug_beats_na"), "table printed: {stdout}");
-    assert_eq!(o.status.code(), Some(1), "exit 1 on unexpected verdicts: {stderr}");
+    assert_eq!(o.status.code(), Some(3), "exit 3 on unexpected verdicts: {stderr}");
+    assert!(
+        !stderr.contains("backtrace"),
+        "an expected outcome prints no backtrace: {stderr}"
+    );
     assert!(stderr.contains("differ from the audit file's expectation"), "{stderr}");
 }

@@ -39,8 +39,20 @@ impl AuditFile {
     /// (present, known, with exactly the thresholds the claim reads), so that a typo fails
     /// before any simulation runs.
     pub fn from_file(path: &std::path::Path) -> Result<Self> {
-        let a = Self::parse_file(path)?;
+        Self::from_file_with(path, &[])
+    }
+
+    /// [`Self::from_file`] with `--set` overrides: a key under one of the audit file's own
+    /// sections ([`spec::AUDIT_KEYS`]: `seeds`, `aug_sweep.d`, `claims.<id>.<threshold>`, …)
+    /// changes the audit file; any other key (`train.steps`, `model.d1`, …) changes both
+    /// experiment files of `[main]`, and so every series derived from them. Every override
+    /// is checked here, before any simulation runs.
+    pub fn from_file_with(path: &std::path::Path, sets: &[crate::config::Override]) -> Result<Self> {
+        let a = Self::parse_file(path, sets)?;
         claims::check_specs(&a)?;
+        // The experiment files parse and check with the overrides applied.
+        a.experiment(&a.main.aug)?.check()?;
+        a.experiment(&a.main.no_aug)?.check()?;
         Ok(a)
     }
 }

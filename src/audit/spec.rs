@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::audit::check::Verdict;
-use crate::config::{Config, Precision, SizeRule};
+use crate::config::{set_path, Config, Override, Precision, SizeRule};
 use crate::error::{Error, Result};
 use crate::sim::sampling::{DataModelSizes, DecouplingSizes};
 
@@ -187,9 +187,30 @@ impl DataSpec {
     }
 }
 
+/// The top-level keys of an audit file: a `--set` whose key starts with one of them changes
+/// the audit file; any other changes the experiment files its runs start from.
+pub const AUDIT_KEYS: [&str; 15] = [
+    "name",
+    "alpha",
+    "seeds",
+    "main",
+    "aug_sweep",
+    "na_sweep",
+    "poly_sweep",
+    "time_window",
+    "time_window_lr",
+    "tau_sweep",
+    "probes",
+    "m_sweep",
+    "data",
+    "decoupling",
+    "claims",
+];
+
 /// A whole audit file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
+
 pub struct AuditFile {
     /// Name (output folder).
     pub name: String,
@@ -231,18 +252,41 @@ pub struct AuditFile {
     /// Where the file was read from (for resolving experiment paths).
     #[serde(skip)]
     pub origin: PathBuf,
+    /// `--set` overrides of the experiment files the runs start from (applied to both
+    /// `main` files, hence to every series derived from them).
+    #[serde(skip)]
+    pub experiment_sets: Vec<Override>,
 }
 
 impl AuditFile {
     /// Read an audit file and validate its sizes (the claims' entries are checked by
     /// [`AuditFile::from_file`], which the audit module adds on top of this).
-    pub(crate) fn parse_file(path: &Path) -> Result<Self> {
+    pub(crate) fn parse_file(path: &Path, sets: &[Override]) -> Result<Self> {
         let text = crate::config::read_text(path)?;
-        let mut a: AuditFile = toml::from_str(&text).map_err(|e| Error::ConfigParse {
+        let parse_err = |e: toml::de::Error| Error::ConfigParse {
             path: path.to_path_buf(),
             message: e.to_string(),
+        };
+        let mut t: toml::Table = toml::from_str(&text).map_err(parse_err)?;
+        let (own, experiment): (Vec<Override>, Vec<Override>) = sets
+            .iter()
+            .cloned()
+            .partition(|o| AUDIT_KEYS.contains(&o.key.split('.').next().unwrap_or("")));
+        for o in &own {
+            set_path(&mut t, &o.key, o.value.clone()).map_err(|m| Error::Override {
+                text: o.to_string(),
+                message: m,
+            })?;
+        }
+        let mut a: AuditFile = t.try_into().map_err(|e: toml::de::Error| match own.last() {
+            Some(o) => Error::Override {
+                text: o.to_string(),
+                message: format!("not a valid audit file {} then: {e}", path.display()),
+            },
+            None => parse_err(e),
         })?;
         a.origin = path.to_path_buf();
+        a.experiment_sets = experiment;
         a.validate()?;
         Ok(a)
     }
@@ -382,10 +426,11 @@ impl AuditFile {
         self
     }
 
-    /// The experiment file `rel` (relative to the audit file), read and parsed.
+    /// The experiment file `rel` (relative to the audit file), read and parsed, with the
+    /// audit's experiment overrides applied.
     pub(crate) fn experiment(&self, rel: &Path) -> Result<Config> {
         let base = self.origin.parent().unwrap_or(Path::new("."));
-        Config::from_file(&base.join(rel))
+        Config::from_file_with(&base.join(rel), &self.experiment_sets)
     }
 }
 

@@ -10,7 +10,9 @@ use decouple::audit::scale::Scale;
 use decouple::io::write_atomic;
 use decouple::report;
 
-use super::progress::{duration_text, RunLines};
+use decouple::config::Override;
+
+use super::progress::{self, duration_text, RunLines};
 
 /// Arguments of `decouple report`.
 #[derive(clap::Args)]
@@ -31,6 +33,13 @@ pub struct ReportArgs {
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Change a setting of every experiment the report runs (a key of an experiment
+    /// file, e.g. `--set train.precision=f32`); repeatable, checked before anything runs.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::run::parse_override)]
+    pub set: Vec<Override>,
+    /// Print every section's simulations and the estimated time, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Run it.
@@ -40,7 +49,17 @@ pub fn main(args: &ReportArgs) -> Result<()> {
     let jobs = args.jobs.unwrap_or_else(decouple::exec::pool::default_jobs);
     let lines = RunLines::new(args.quiet);
     let on_event = |e: decouple::exec::progress::ProgressEvent<'_>| lines.event(e);
-    let (sections, stats) = report::report_sections(args.scale, &args.experiments, &args.out, jobs, &on_event)?;
+    let plan = report::plan_report(args.scale, &args.experiments, &args.out, &args.set, &on_event)?;
+    if args.dry_run {
+        let settings: Vec<_> = plan.jobs().iter().map(|j| j.settings.clone()).collect();
+        for j in plan.jobs() {
+            println!("{} seed {}: {} steps", j.label, j.seed(), j.settings.train.steps);
+        }
+        progress::print_estimate("report", &settings, jobs, false);
+        println!("dry run: {} simulations; nothing was run or written", settings.len());
+        return Ok(());
+    }
+    let (sections, stats) = plan.run(jobs)?;
     let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64());
     let path = args.out.join("REPORT.md");
     write_atomic(&path, md.as_bytes())?;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
-use decouple::config::{Config, Seeds, Settings};
+use decouple::config::{Config, Override, Seeds, Settings};
 use decouple::exec::launch::{self, Launched, Launcher};
 use decouple::exec::pool as parallel;
 use decouple::exec::progress::ProgressEvent;
@@ -46,6 +46,20 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
+    /// Change a setting of every experiment file: a dotted key and a TOML value, e.g.
+    /// `--set train.steps=50 --set augmentation.kind=none` (repeatable; checked like the
+    /// file, before anything runs; `peer.*` keys go to a peer file's [peer] table).
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = parse_override)]
+    pub set: Vec<Override>,
+    /// Print the resolved settings, the memory and the time each run would need, and
+    /// write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `--set KEY=VALUE` as an [`Override`].
+pub fn parse_override(text: &str) -> std::result::Result<Override, String> {
+    text.parse::<Override>().map_err(|e| e.to_string())
 }
 
 /// Does the file have a `[peer]` table?
@@ -73,7 +87,7 @@ fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
     for path in &args.experiments {
         let in_file = || format!("in {}", path.display());
         if is_peer_file(path) {
-            let (s, p) = decouple::sim::train::peer::from_file(path)?;
+            let (s, p) = decouple::sim::train::peer::from_file_with(path, &args.set)?;
             for &seed in seeds_of(args, s.seed)?.as_slice() {
                 let mut s2 = s.clone();
                 s2.seed = seed;
@@ -82,7 +96,7 @@ fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
             peer_files.push(path.clone());
             continue;
         }
-        let mut cfg = Config::from_file(path)?;
+        let mut cfg = Config::from_file_with(path, &args.set)?;
         for &seed in seeds_of(args, cfg.seed)?.as_slice() {
             cfg.seed = seed;
             jobs.push(Job::train(cfg.check().with_context(in_file)?, Keep::Memory)?);
@@ -95,6 +109,9 @@ fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
 pub fn main(args: &RunArgs) -> Result<()> {
     let (jobs, peer_files) = plan(args)?;
     let workers = args.jobs.map_or_else(parallel::default_jobs, |j| j as usize);
+    if args.dry_run {
+        return dry_run(&jobs, workers);
+    }
     let start = std::time::Instant::now();
     let estimate =
         CostModel::calibrate().plan_seconds(&jobs.iter().map(|j| j.settings.clone()).collect::<Vec<_>>(), workers);
@@ -128,6 +145,41 @@ pub fn main(args: &RunArgs) -> Result<()> {
             estimate
         );
     }
+    Ok(())
+}
+
+/// `--dry-run`: every job's settings, memory and estimated time; nothing is written.
+fn dry_run(jobs: &[Job], workers: usize) -> Result<()> {
+    let model = CostModel::calibrate();
+    for (k, job) in jobs.iter().enumerate() {
+        let s = &job.settings;
+        println!(
+            "{} seed {} ({}): {} steps, d = {}, d1 = {}, m = {}, B = {}; memory {}, estimated {}",
+            s.name,
+            s.seed,
+            if matches!(job.work, Work::Peer(_)) {
+                "peer trainer"
+            } else {
+                "StopGrad trainer"
+            },
+            s.train.steps,
+            s.model.d,
+            s.model.d1,
+            s.network.m,
+            s.train.batch,
+            decouple::config::human_bytes(decouple::config::estimate_bytes(s)),
+            progress::duration_text(model.run_seconds(s)),
+        );
+        if k == 0 || jobs[k - 1].settings.name != s.name {
+            println!("{}", serde_json::to_string_pretty(s)?);
+        }
+    }
+    let all: Vec<Settings> = jobs.iter().map(|j| j.settings.clone()).collect();
+    println!(
+        "dry run: {} run(s) on {workers} job(s), estimated {} in all; nothing was run or written",
+        jobs.len(),
+        progress::duration_text(model.plan_seconds(&all, workers))
+    );
     Ok(())
 }
 

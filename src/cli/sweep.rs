@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use decouple::config::Override;
 use decouple::exec::progress::ProgressEvent;
 use decouple::exec::sweep::{self, Shard, SweepOptions, SweepSpec};
 
@@ -21,17 +22,29 @@ pub struct SweepArgs {
     #[arg(long, default_value = "results")]
     pub out: PathBuf,
     /// Run only the k-th of n disjoint slices of the (cell, seed) runs, e.g. 2/4.
-    #[arg(long)]
-    pub shard: Option<String>,
+    #[arg(long, value_parser = parse_shard)]
+    pub shard: Option<Shard>,
     /// No progress output.
     #[arg(long)]
     pub quiet: bool,
+    /// Change a setting: `name` or `seeds` of the sweep, or any key of the base
+    /// experiment (e.g. `--set train.steps=100`); repeatable, checked before anything runs.
+    #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::run::parse_override)]
+    pub set: Vec<Override>,
+    /// Print the sweep's runs and their estimated time, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `--shard k/n` as a [`Shard`] (a bad one is a usage error).
+pub fn parse_shard(text: &str) -> std::result::Result<Shard, String> {
+    text.parse::<Shard>().map_err(|e| e.to_string())
 }
 
 /// Run it.
 pub fn main(args: &SweepArgs) -> Result<()> {
-    let shard = args.shard.as_deref().map(str::parse::<Shard>).transpose()?;
-    let spec = SweepSpec::from_file(&args.sweep)?;
+    let shard = args.shard;
+    let spec = SweepSpec::from_file(&args.sweep)?.with_overrides(&args.set)?;
     let jobs = args.jobs.unwrap_or_else(decouple::exec::pool::default_jobs);
     let all = spec.tasks()?;
     let tasks = all.len();
@@ -40,6 +53,22 @@ pub fn main(args: &SweepArgs) -> Result<()> {
         .filter(|t| shard.is_none_or(|s| s.selects(t.index)))
         .map(|t| t.settings)
         .collect();
+    if args.dry_run {
+        let cells = spec.cells();
+        for t in spec
+            .tasks()?
+            .iter()
+            .filter(|t| shard.is_none_or(|s| s.selects(t.index)))
+        {
+            println!("{} seed {} -> {}", cells[t.cell].label(), t.seed, t.hash);
+        }
+        if let Some(first) = mine.first() {
+            println!("{}", serde_json::to_string_pretty(first)?);
+        }
+        progress::print_estimate(&spec.name, &mine, jobs, false);
+        println!("dry run: {} of {tasks} runs; nothing was run or written", mine.len());
+        return Ok(());
+    }
     let start = std::time::Instant::now();
     let estimate = progress::print_estimate(&spec.name, &mine, jobs, args.quiet);
     let pb = bar(tasks, args.quiet, &spec.name, "runs");

@@ -12,11 +12,13 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod memory;
+pub mod overrides;
 mod sections;
 mod seeds;
 mod size_rule;
 
-pub use memory::{available_bytes, estimate_bytes};
+pub use memory::{available_bytes, estimate_bytes, human as human_bytes};
+pub use overrides::{set_path, Override};
 pub use seeds::Seeds;
 pub use size_rule::SizeRule;
 

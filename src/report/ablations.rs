@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::{Config, Settings};
+use crate::config::{Config, Override, Settings};
 use crate::error::Result;
 use crate::exec::progress::ProgressEvent;
 use crate::exec::record::RunRecord;
@@ -75,8 +75,8 @@ pub const ABLATIONS: [(&str, &str, &str); 11] = [
     ),
 ];
 
-fn load(experiments: &Path, file: &str, seed: u64) -> Result<Settings> {
-    let mut cfg = Config::from_file(&experiments.join("ablations").join(file))?;
+fn load(experiments: &Path, file: &str, seed: u64, sets: &[Override]) -> Result<Settings> {
+    let mut cfg = Config::from_file_with(&experiments.join("ablations").join(file), sets)?;
     cfg.seed = seed;
     cfg.check()
 }
@@ -143,7 +143,7 @@ pub(super) fn plan(ctx: &Ctx<'_>) -> Result<AblationsPlan> {
     let mut settings = Vec::new();
     for (_, file, _) in ABLATIONS {
         for &s in &seeds {
-            settings.push(load(ctx.experiments, file, s)?);
+            settings.push(load(ctx.experiments, file, s, ctx.sets)?);
         }
     }
     let jobs = settings

@@ -211,7 +211,7 @@ pub(super) struct ClaimsPlan {
 /// Plan the audit of `experiments/audit_<scale>.toml`.
 pub(super) fn plan(ctx: &Ctx<'_>) -> Result<ClaimsPlan> {
     let file = ctx.experiments.join(format!("audit_{}.toml", ctx.scale.name()));
-    let audit = AuditFile::from_file(&file)?;
+    let audit = AuditFile::from_file_with(&file, ctx.sets)?;
     let planned = audit::plan(&audit)?;
     let jobs = audit::jobs(&planned, Some(&ctx.out.join("claims")))?;
     (ctx.progress)(ProgressEvent::Planned {

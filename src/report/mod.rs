@@ -18,7 +18,7 @@ pub mod theorem_figures;
 use std::path::Path;
 
 use crate::audit::scale::Scale;
-use crate::config::Seeds;
+use crate::config::{Override, Seeds};
 use crate::error::{Error, Result};
 use crate::exec::progress::Progress;
 use crate::exec::{Job, Launcher, Outcome};
@@ -32,12 +32,13 @@ pub struct Section {
     pub markdown: String,
 }
 
-/// What every section needs: the scale, the experiment files, the output folder and the
-/// observer.
+/// What every section needs: the scale, the experiment files, the output folder, the
+/// `--set` overrides of every experiment and the observer.
 struct Ctx<'a> {
     scale: Scale,
     experiments: &'a Path,
     out: &'a Path,
+    sets: &'a [Override],
     progress: Progress<'a>,
 }
 
@@ -86,10 +87,117 @@ impl LaunchStats {
     }
 }
 
-/// Plan every section's simulations, run (or resume) them under `out` in one launch on
-/// `jobs` threads, then render each section from its results. The experiment files are
-/// read from `experiments` (the repository's `experiments/` folder). `progress` hears of
-/// each section's plan and of every run.
+/// Every section of a report, planned: the files read and checked, every simulation made
+/// a job, nothing written yet ([`plan_report`]); [`ReportPlan::run`] launches and renders.
+pub struct ReportPlan<'a> {
+    ctx: Ctx<'a>,
+    claims: claims::ClaimsPlan,
+    scaling: scaling::ScalingPlan,
+    ablations: ablations::AblationsPlan,
+    peer: peer::PeerPlan,
+}
+
+/// Plan the report of `scale`: read the experiment files under `experiments` (the
+/// repository's `experiments/` folder) with the `--set` overrides `sets` applied to every
+/// experiment it runs (keys of an experiment file only: `train.steps`, `model.d1`, …),
+/// and make every section's jobs; nothing is run or written. `progress` hears of each
+/// section's plan.
+pub fn plan_report<'a>(
+    scale: Scale,
+    experiments: &'a Path,
+    out: &'a Path,
+    sets: &'a [Override],
+    progress: Progress<'a>,
+) -> Result<ReportPlan<'a>> {
+    const EXPERIMENT_KEYS: [&str; 6] = ["model", "network", "augmentation", "train", "metrics", "probe"];
+    if let Some(o) = sets
+        .iter()
+        .find(|o| !EXPERIMENT_KEYS.contains(&o.key.split('.').next().unwrap_or("")))
+    {
+        return Err(Error::Override {
+            text: o.to_string(),
+            message: format!(
+                "the report's overrides change every experiment it runs: use a key of an \
+                 experiment file under one of {EXPERIMENT_KEYS:?}"
+            ),
+        });
+    }
+    let ctx = Ctx {
+        scale,
+        experiments,
+        out,
+        sets,
+        progress,
+    };
+    Ok(ReportPlan {
+        claims: claims::plan(&ctx)?,
+        scaling: scaling::plan(&ctx)?,
+        ablations: ablations::plan(&ctx)?,
+        peer: peer::plan(&ctx)?,
+        ctx,
+    })
+}
+
+impl ReportPlan<'_> {
+    /// Every job of the report, section by section (the audit, the scaling sweep, the
+    /// ablations, the peer runs).
+    pub fn jobs(&self) -> Vec<&Job> {
+        [
+            &self.claims.jobs,
+            &self.scaling.jobs,
+            &self.ablations.jobs,
+            &self.peer.jobs,
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// Run (or resume) every section's simulations under the output folder in one launch
+    /// on `jobs` threads, then render each section from its results.
+    pub fn run(self, jobs: usize) -> Result<(Vec<Section>, LaunchStats)> {
+        let ctx = &self.ctx;
+        // One report per folder at a time: the lock is held to the last table.
+        let _lock = crate::io::lock::lock_dir(ctx.out)?;
+        let sweep = self.scaling.prepare()?;
+        let parts = [
+            &self.claims.jobs,
+            &self.scaling.jobs,
+            &self.ablations.jobs,
+            &self.peer.jobs,
+        ];
+        let all: Vec<Job> = parts.iter().flat_map(|j| j.iter().cloned()).collect();
+        let held = sweep.held();
+        let launched = Launcher::new(jobs).observe(ctx.progress).holding(&held).launch(&all)?;
+        let stats = LaunchStats {
+            simulations: all.len(),
+            ran: launched.ran,
+            core_seconds: launched.core_seconds,
+            launch_seconds: launched.wall_seconds,
+            jobs: launched_jobs(jobs, all.len()),
+        };
+        // The outcomes, cut back into the sections' parts in the order they were joined.
+        let mut bounds = vec![0];
+        for p in parts {
+            bounds.push(bounds.last().copied().unwrap_or(0) + p.len());
+        }
+        let slice = |k: usize| bounds[k]..bounds[k + 1];
+        let outcomes = &launched.outcomes;
+        let fresh = &launched.fresh;
+        let complete = |k: usize| -> Vec<Outcome> { outcomes[slice(k)].iter().flatten().cloned().collect() };
+        let mut sections = vec![self.claims.render(ctx, complete(0))?];
+        sections.push(self.scaling.render(ctx, sweep, &outcomes[slice(1)], &fresh[slice(1)])?);
+        let (runs_section, ablation_section) = self.ablations.render(ctx, &complete(2))?;
+        sections.push(runs_section);
+        sections.push(ablation_section);
+        sections.push(self.peer.render(ctx, &complete(3))?);
+        sections.push(speed::speed_section(ctx)?);
+        Ok((sections, stats))
+    }
+}
+
+/// Plan every section, run (or resume) their simulations under `out` in one launch on
+/// `jobs` threads, then render each section ([`plan_report`], then [`ReportPlan::run`]).
 pub fn report_sections(
     scale: Scale,
     experiments: &Path,
@@ -97,46 +205,7 @@ pub fn report_sections(
     jobs: usize,
     progress: Progress<'_>,
 ) -> Result<(Vec<Section>, LaunchStats)> {
-    let ctx = Ctx {
-        scale,
-        experiments,
-        out,
-        progress,
-    };
-    // One report per folder at a time: the lock is held to the last table.
-    let _lock = crate::io::lock::lock_dir(out)?;
-    let claims = claims::plan(&ctx)?;
-    let scaling = scaling::plan(&ctx)?;
-    let ablations = ablations::plan(&ctx)?;
-    let peer = peer::plan(&ctx)?;
-    let parts = [&claims.jobs, &scaling.sweep.jobs, &ablations.jobs, &peer.jobs];
-    let all: Vec<Job> = parts.iter().flat_map(|j| j.iter().cloned()).collect();
-    let held = scaling.sweep.held();
-    let launched = Launcher::new(jobs).observe(progress).holding(&held).launch(&all)?;
-    let stats = LaunchStats {
-        simulations: all.len(),
-        ran: launched.ran,
-        core_seconds: launched.core_seconds,
-        launch_seconds: launched.wall_seconds,
-        jobs: launched_jobs(jobs, all.len()),
-    };
-    // The outcomes, cut back into the sections' parts in the order they were joined.
-    let mut bounds = vec![0];
-    for p in parts {
-        bounds.push(bounds.last().copied().unwrap_or(0) + p.len());
-    }
-    let slice = |k: usize| bounds[k]..bounds[k + 1];
-    let outcomes = &launched.outcomes;
-    let fresh = &launched.fresh;
-    let complete = |k: usize| -> Vec<Outcome> { outcomes[slice(k)].iter().flatten().cloned().collect() };
-    let mut sections = vec![claims.render(&ctx, complete(0))?];
-    sections.push(scaling.render(&ctx, &outcomes[slice(1)], &fresh[slice(1)])?);
-    let (runs_section, ablation_section) = ablations.render(&ctx, &complete(2))?;
-    sections.push(runs_section);
-    sections.push(ablation_section);
-    sections.push(peer.render(&ctx, &complete(3))?);
-    sections.push(speed::speed_section(&ctx)?);
-    Ok((sections, stats))
+    plan_report(scale, experiments, out, &[], progress)?.run(jobs)
 }
 
 /// The threads a launch of `n` jobs uses on `jobs` workers.

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::config::Settings;
+use crate::config::{Override, Settings};
 use crate::error::Result;
 use crate::exec::progress::ProgressEvent;
 use crate::exec::{Job, Outcome};
@@ -43,10 +43,10 @@ pub struct PeerArm {
 
 /// The jobs of peer experiment files (each with a `[peer]` table) under `seeds`, files
 /// outer, seeds inner; every run is deterministic in its file and seed.
-pub fn peer_jobs(files: &[PathBuf], seeds: &[u64]) -> Result<Vec<Job>> {
+pub fn peer_jobs(files: &[PathBuf], seeds: &[u64], sets: &[Override]) -> Result<Vec<Job>> {
     let mut jobs = Vec::new();
     for f in files {
-        let (s, p) = peer::from_file(f)?;
+        let (s, p) = peer::from_file_with(f, sets)?;
         for &seed in seeds {
             let mut s2 = s.clone();
             s2.seed = seed;
@@ -187,7 +187,7 @@ fn peer_tasks(ctx: &Ctx<'_>) -> Result<Vec<PeerTask>> {
     let mut tasks = Vec::new();
     for arm in ["random_mask", "none"] {
         let path = ctx.experiments.join("ablations").join(format!("peer_{arm}.toml"));
-        let (s, p) = peer::from_file(&path)?;
+        let (s, p) = peer::from_file_with(&path, ctx.sets)?;
         for seed in ctx.seeds() {
             let mut s2 = s.clone();
             s2.seed = seed;
@@ -264,7 +264,7 @@ pub(super) struct PeerPlan {
 pub(super) fn plan(ctx: &Ctx<'_>) -> Result<PeerPlan> {
     let tasks = peer_tasks(ctx)?;
     let exact_files: Vec<PathBuf> = EXACT_FILES.iter().map(|(_, f)| ctx.experiments.join(f)).collect();
-    let mut jobs = peer_jobs(&exact_files, &EXACT_SEEDS)?;
+    let mut jobs = peer_jobs(&exact_files, &EXACT_SEEDS, ctx.sets)?;
     for (_, s, p) in &tasks {
         jobs.push(Job::peer(s.clone(), p.clone())?);
     }

@@ -8,12 +8,13 @@
 //! Also the report's scaling section, which runs (or resumes) the scaling sweep.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use crate::audit::scale::Scale;
 use crate::error::Result;
 use crate::exec::progress::ProgressEvent;
 use crate::exec::sweep::{self, PreparedSweep, SweepOutcome, SweepSpec, SweepTable};
-use crate::exec::Outcome;
+use crate::exec::{Job, Outcome};
 use crate::io::write_atomic;
 use crate::report::figures::{self, cell_stats};
 use crate::report::{Ctx, Section};
@@ -122,12 +123,13 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
 }
 
 /// The scaling sweep of this scale (`experiments/scaling_d[_quick].toml`), planned: its
-/// folder under `out/sweeps/` locked and its jobs made.
+/// jobs, recorded under `out/sweeps/<name>/` (nothing is written until it is prepared).
 pub(super) struct ScalingPlan {
     file: &'static str,
     spec: SweepSpec,
-    /// The sweep's jobs and folder.
-    pub(super) sweep: PreparedSweep,
+    out: PathBuf,
+    /// The sweep's jobs.
+    pub(super) jobs: Vec<Job>,
 }
 
 /// Plan the scaling sweep of this scale.
@@ -136,20 +138,32 @@ pub(super) fn plan(ctx: &Ctx<'_>) -> Result<ScalingPlan> {
         Scale::Quick => "scaling_d_quick.toml",
         Scale::Full => "scaling_d.toml",
     };
-    let spec = SweepSpec::from_file(&ctx.experiments.join(file))?;
-    let sweep = sweep::prepare(&spec, &ctx.out.join("sweeps"), None)?;
+    let spec = SweepSpec::from_file(&ctx.experiments.join(file))?.with_overrides(ctx.sets)?;
+    let out = ctx.out.join("sweeps");
+    let jobs = sweep::sweep_jobs(&spec, &spec.tasks()?, &out.join(&spec.name));
     (ctx.progress)(ProgressEvent::Planned {
         name: &format!("scaling sweep {}", spec.name),
-        runs: sweep.jobs.len(),
+        runs: jobs.len(),
     });
-    Ok(ScalingPlan { file, spec, sweep })
+    Ok(ScalingPlan { file, spec, out, jobs })
 }
 
 impl ScalingPlan {
+    /// Lock the sweep's folder and write its `sweep.json`: just before the launch.
+    pub(super) fn prepare(&self) -> Result<PreparedSweep> {
+        sweep::prepare(&self.spec, &self.out, None)
+    }
+
     /// The scaling section from the launcher's outcomes of the sweep's jobs (`fresh`: which
     /// were simulated now): the sweep's tables, slopes and figure.
-    pub(super) fn render(self, ctx: &Ctx<'_>, outcomes: &[Option<Outcome>], fresh: &[bool]) -> Result<Section> {
-        let outcome = self.sweep.finish(outcomes, fresh, 0)?;
+    pub(super) fn render(
+        self,
+        ctx: &Ctx<'_>,
+        sweep: PreparedSweep,
+        outcomes: &[Option<Outcome>],
+        fresh: &[bool],
+    ) -> Result<Section> {
+        let outcome = sweep.finish(outcomes, fresh, 0)?;
         scaling_section(ctx, self.file, &self.spec, &outcome)
     }
 }

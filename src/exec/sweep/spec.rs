@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use super::expr::{Expr, GRAMMAR};
-use crate::config::{Config, Seeds, Settings};
+use crate::config::{set_path, Config, Override, Seeds, Settings};
 use crate::error::{Error, Result};
 use crate::io::hash::settings_hash;
 
@@ -84,25 +84,6 @@ fn flatten(prefix: &str, t: &toml::Table, out: &mut Vec<(String, toml::Value)>) 
             other => out.push((key, other.clone())),
         }
     }
-}
-
-fn set_path(t: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("`{key}` is not a dotted key"));
-    }
-    let mut cur = t;
-    for p in &parts[..parts.len() - 1] {
-        let entry = cur
-            .entry(p.to_string())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
-        cur = match entry {
-            toml::Value::Table(inner) => inner,
-            _ => return Err(format!("`{key}`: `{p}` is a value, not a section")),
-        };
-    }
-    cur.insert(parts[parts.len() - 1].to_string(), value);
-    Ok(())
 }
 
 /// How a sweep file's parse errors are made (they name the file).
@@ -215,6 +196,51 @@ impl SweepSpec {
             )));
         }
         Ok(spec)
+    }
+
+    /// The sweep with `--set` overrides: `name` and `seeds` are the sweep's own; any other
+    /// key is a key of the base experiment (`train.steps`, `model.d1`, …), checked like the
+    /// file. A key that is an axis or a derived key of the sweep is refused (the sweep
+    /// sets it per cell).
+    pub fn with_overrides(mut self, sets: &[Override]) -> Result<Self> {
+        for o in sets {
+            let refuse = |m: String| Error::Override {
+                text: o.to_string(),
+                message: m,
+            };
+            match o.key.as_str() {
+                "name" => {
+                    let name = o
+                        .value
+                        .as_str()
+                        .ok_or_else(|| refuse("the sweep's name is a string".into()))?;
+                    crate::config::check_name(name, "name")?;
+                    self.name = name.to_string();
+                }
+                "seeds" => {
+                    self.seeds = o
+                        .value
+                        .as_integer()
+                        .filter(|&k| k >= 1)
+                        .ok_or_else(|| refuse("`seeds` is a positive integer".into()))?
+                        as usize;
+                }
+                key if self.axes.iter().any(|(k, _)| k == key) || self.derived.iter().any(|(k, _)| k == key) => {
+                    return Err(refuse(format!(
+                        "`{key}` is an axis or a derived key of sweep {}: it is set per cell",
+                        self.origin.display()
+                    )));
+                }
+                _ => {
+                    let mut base = self.base.clone();
+                    base.insert("name".into(), toml::Value::String(self.name.clone()));
+                    crate::config::overrides::apply(&mut base, std::slice::from_ref(o), &self.origin)?;
+                    base.remove("name");
+                    self.base = base;
+                }
+            }
+        }
+        Ok(self)
     }
 
     fn err(&self, m: String) -> Error {

@@ -24,6 +24,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::config::overrides::{self, set_path, Override};
 use crate::config::{Config, Settings};
 use crate::error::{Error, Result};
 use crate::sim::augment::{self, Augmentation};
@@ -58,6 +59,12 @@ pub struct PeerParams {
 
 /// Read a peer experiment file: the settings and the `[peer]` parameters.
 pub fn from_file(path: &Path) -> Result<(Settings, PeerParams)> {
+    from_file_with(path, &[])
+}
+
+/// [`from_file`] with `--set` overrides: `peer.*` keys go to the `[peer]` table, the others
+/// to the experiment (checked as [`crate::config::Config::from_file_with`] checks them).
+pub fn from_file_with(path: &Path, sets: &[Override]) -> Result<(Settings, PeerParams)> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::ConfigRead {
         path: path.to_path_buf(),
         source,
@@ -67,9 +74,20 @@ pub fn from_file(path: &Path) -> Result<(Settings, PeerParams)> {
         message: m,
     };
     let mut t: toml::Table = toml::from_str(&text).map_err(|e| parse_err(e.to_string()))?;
-    let peer = t
+    let mut peer = t
         .remove("peer")
         .ok_or_else(|| parse_err("a peer experiment needs a [peer] table (n_samples, epochs)".into()))?;
+    let (to_peer, to_experiment): (Vec<Override>, Vec<Override>) =
+        sets.iter().cloned().partition(|o| o.key.starts_with("peer."));
+    overrides::apply(&mut t, &to_experiment, path)?;
+    for o in to_peer {
+        if let toml::Value::Table(p) = &mut peer {
+            set_path(p, &o.key["peer.".len()..], o.value.clone()).map_err(|m| Error::Override {
+                text: o.to_string(),
+                message: m,
+            })?;
+        }
+    }
     let params: PeerParams = peer.try_into().map_err(|e| parse_err(format!("[peer]: {e}")))?;
     let cfg: Config = t.try_into().map_err(|e| parse_err(e.to_string()))?;
     let s = cfg.check()?;
