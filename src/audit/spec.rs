@@ -210,7 +210,6 @@ pub const AUDIT_KEYS: [&str; 15] = [
 /// A whole audit file.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
-
 pub struct AuditFile {
     /// Name (output folder).
     pub name: String,
