@@ -36,6 +36,8 @@ enum Command {
     Plot(cli::plot::PlotArgs),
     /// Run what the report needs and write OUT/REPORT.md.
     Report(cli::report::ReportArgs),
+    /// Compare two experiments' runs seed by seed (B − A, with 95% intervals).
+    Compare(cli::compare::CompareArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,5 +73,6 @@ fn run(cli: Cli) -> Result<()> {
         Command::Merge(args) => cli::merge::main(&args),
         Command::Plot(args) => cli::plot::main(&args),
         Command::Report(args) => cli::report::main(&args),
+        Command::Compare(args) => cli::compare::main(&args),
     }
 }

@@ -85,7 +85,11 @@ fn records(dir: &Path) -> usize {
 /// The reference: the same sweep run whole, undisturbed (library call, one job).
 fn reference(tmp: &Path, file: &Path) -> PathBuf {
     let spec = SweepSpec::from_file(file).unwrap();
-    let opts = SweepOptions { jobs: 1, shard: None };
+    let opts = SweepOptions {
+        jobs: 1,
+        shard: None,
+        replace: false,
+    };
     sweep::run_sweep(&spec, &tmp.join("reference"), &opts, &silent)
         .unwrap()
         .dir
@@ -306,7 +310,11 @@ fn corrupt_and_truncated_records_are_reported_and_recomputed() {
             seen.lock().unwrap().push(format!("{}: {reason}", path.display()));
         }
     };
-    let opts = SweepOptions { jobs: 2, shard: None };
+    let opts = SweepOptions {
+        jobs: 2,
+        shard: None,
+        replace: false,
+    };
     let res = sweep::run_sweep(&spec, &tmp.path().join("reference"), &opts, &observe);
     // The folder in place of a record cannot be replaced by a file: that one is an error
     // naming the file, the others are recomputed.

@@ -57,7 +57,11 @@ fn spec(text: &str) -> decouple::Result<SweepSpec> {
 }
 
 fn opts(shard: Option<Shard>) -> SweepOptions {
-    SweepOptions { jobs: 2, shard }
+    SweepOptions {
+        jobs: 2,
+        shard,
+        replace: false,
+    }
 }
 
 fn read(p: PathBuf) -> Vec<u8> {
@@ -432,7 +436,9 @@ fn the_peers_exact_setting_parses_as_its_code_defines_it_and_runs() {
         std::fs::write(&p, text).unwrap();
         files.push(p);
     }
-    let launched = Launcher::new(2).launch(&peer_jobs(&files, &[1, 2], &[]).unwrap()).unwrap();
+    let launched = Launcher::new(2)
+        .launch(&peer_jobs(&files, &[1, 2], &[]).unwrap())
+        .unwrap();
     let arms = peer_arms(&files, &[1, 2], &launched.all().unwrap());
     assert_eq!(arms.len(), 2);
     for a in &arms {

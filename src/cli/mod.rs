@@ -1,6 +1,7 @@
 //! The subcommands of the `decouple` binary, one file each; shared progress display.
 
 pub mod audit;
+pub mod compare;
 pub mod merge;
 pub mod plot;
 pub mod progress;

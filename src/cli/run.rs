@@ -55,6 +55,10 @@ pub struct RunArgs {
     /// write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Clear a run folder that holds another run (other settings or seed, or the other
+    /// layout of --seeds) before writing; without it that is refused.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `--set KEY=VALUE` as an [`Override`].
@@ -112,6 +116,9 @@ pub fn main(args: &RunArgs) -> Result<()> {
     if args.dry_run {
         return dry_run(&jobs, workers);
     }
+    for job in &jobs {
+        claim_folder(args, &job.settings)?;
+    }
     let start = std::time::Instant::now();
     let estimate =
         CostModel::calibrate().plan_seconds(&jobs.iter().map(|j| j.settings.clone()).collect::<Vec<_>>(), workers);
@@ -132,6 +139,9 @@ pub fn main(args: &RunArgs) -> Result<()> {
     };
     let outcomes = launched.all()?;
     write_outputs(args, &jobs, &outcomes, estimate)?;
+    if args.seeds > 1 {
+        write_over_seeds(args, &jobs)?;
+    }
     if !peer_files.is_empty() {
         print_peer_table(args, &peer_files, &jobs, &outcomes)?;
     }
@@ -197,6 +207,71 @@ fn one_with_bar(job: &Job, quiet: bool) -> Result<Launched> {
     Ok(Launcher::new(1).launch_with(std::slice::from_ref(job), &runner)?)
 }
 
+/// What a run folder holds: the settings of the run whose manifest is there, and whether
+/// it holds `seed_*/` folders of a `--seeds` run.
+fn folder_contents(dir: &Path) -> (Option<serde_json::Value>, bool) {
+    let settings = std::fs::read_to_string(dir.join("manifest.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|m| m.get("settings").cloned());
+    let seeds = std::fs::read_dir(dir).is_ok_and(|rd| {
+        rd.flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("seed_") && e.path().is_dir())
+    });
+    (settings, seeds)
+}
+
+/// Make sure a run's folder holds no other run before anything runs: a folder with the
+/// same run (same settings and seed) is rewritten with the same bytes; one with another run,
+/// or with the other layout (`seed_*/` folders against one run's files), is refused naming
+/// what is there, unless `--force` clears it.
+fn claim_folder(args: &RunArgs, settings: &Settings) -> Result<()> {
+    let top = args.out.join(&settings.name);
+    let dir = run_folder(args, settings);
+    let (top_run, top_seeds) = folder_contents(&top);
+    let mine = serde_json::to_value(settings)?;
+    let (here, _) = folder_contents(&dir);
+    // What clashes, and the folder --force clears.
+    let clash = if args.seeds > 1 && top_run.is_some() {
+        Some((
+            format!("{} holds a single run's files (not seed_*/ folders)", top.display()),
+            &top,
+        ))
+    } else if args.seeds == 1 && top_seeds {
+        Some((
+            format!("{} holds seed_*/ folders of a --seeds run", top.display()),
+            &top,
+        ))
+    } else {
+        here.filter(|s| *s != mine).map(|s| (describe(&dir, &s), &dir))
+    };
+    let Some((what, clear)) = clash else { return Ok(()) };
+    if !args.force {
+        bail!(
+            "{what}; this run ({} seed {}) would mix with it. Write elsewhere (--out DIR, or \
+             --set name=NEW), or pass --force to clear that folder first",
+            settings.name,
+            settings.seed
+        );
+    }
+    std::fs::remove_dir_all(clear).with_context(|| format!("--force: cannot clear {}", clear.display()))?;
+    eprintln!("--force: cleared {} ({what})", clear.display());
+    Ok(())
+}
+
+/// "DIR holds the run of seed S (steps T, …)" for a refused folder.
+fn describe(dir: &Path, s: &serde_json::Value) -> String {
+    format!(
+        "{} holds another run: seed {}, {} steps, d = {}, d1 = {}, m = {}",
+        dir.display(),
+        s.get("seed").map_or("?".into(), ToString::to_string),
+        s.get("steps").map_or("?".into(), ToString::to_string),
+        s.get("d").map_or("?".into(), ToString::to_string),
+        s.get("d1").map_or("?".into(), ToString::to_string),
+        s.get("m").map_or("?".into(), ToString::to_string),
+    )
+}
+
 /// Where a run's tables go: OUT/<name>/, or OUT/<name>/seed_<s>/ with `--seeds` > 1.
 fn run_folder(args: &RunArgs, settings: &Settings) -> PathBuf {
     let dir = args.out.join(&settings.name);
@@ -228,6 +303,24 @@ fn write_outputs(args: &RunArgs, jobs: &[Job], outcomes: &[Outcome], estimate: f
             }
             Outcome::Record(_) => bail!("a run of `decouple run` came back as a record"),
         }
+    }
+    Ok(())
+}
+
+/// `OUT/<name>/summary_over_seeds.csv` of every training experiment run under K seeds.
+fn write_over_seeds(args: &RunArgs, jobs: &[Job]) -> Result<()> {
+    let mut names: Vec<&str> = jobs
+        .iter()
+        .filter(|j| matches!(j.work, Work::Train { .. }))
+        .map(|j| j.settings.name.as_str())
+        .collect();
+    names.dedup();
+    for name in names {
+        let dir = args.out.join(name);
+        let runs = decouple::report::compare::read_runs(&dir)?;
+        let path = dir.join("summary_over_seeds.csv");
+        io::write_atomic(&path, &decouple::report::compare::over_seeds_csv(&runs)?)?;
+        println!("{name}: summary over {} seeds -> {}", runs.len(), path.display());
     }
     Ok(())
 }

@@ -31,6 +31,10 @@ pub struct SweepArgs {
     /// experiment (e.g. `--set train.steps=100`); repeatable, checked before anything runs.
     #[arg(long = "set", value_name = "KEY=VALUE", value_parser = super::run::parse_override)]
     pub set: Vec<Override>,
+    /// Replace the tables of another sweep of the same name in the output folder (without
+    /// it that is refused); its run records are kept and reused where the settings match.
+    #[arg(long)]
+    pub force: bool,
     /// Print the sweep's runs and their estimated time, and write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -72,7 +76,11 @@ pub fn main(args: &SweepArgs) -> Result<()> {
     let start = std::time::Instant::now();
     let estimate = progress::print_estimate(&spec.name, &mine, jobs, args.quiet);
     let pb = bar(tasks, args.quiet, &spec.name, "runs");
-    let opts = SweepOptions { jobs, shard };
+    let opts = SweepOptions {
+        jobs,
+        shard,
+        replace: args.force,
+    };
     // The bar counts finished simulations; the per-run lines stay off under the bar.
     let on_event = |e: ProgressEvent<'_>| match e {
         ProgressEvent::Advanced { done, .. } => pb.set_position(done as u64),

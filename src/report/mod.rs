@@ -8,6 +8,7 @@
 
 pub mod ablations;
 pub mod claims;
+pub mod compare;
 pub mod figures;
 pub mod peer;
 pub mod scaling;

@@ -149,9 +149,11 @@ pub(super) fn plan(ctx: &Ctx<'_>) -> Result<ScalingPlan> {
 }
 
 impl ScalingPlan {
-    /// Lock the sweep's folder and write its `sweep.json`: just before the launch.
+    /// Lock the sweep's folder and write its `sweep.json`: just before the launch. The
+    /// report owns its sweep folder and rewrites every table from the records each time,
+    /// so an older sweep's tables there are replaced.
     pub(super) fn prepare(&self) -> Result<PreparedSweep> {
-        sweep::prepare(&self.spec, &self.out, None)
+        sweep::prepare(&self.spec, &self.out, None, true)
     }
 
     /// The scaling section from the launcher's outcomes of the sweep's jobs (`fresh`: which

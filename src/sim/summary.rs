@@ -120,6 +120,40 @@ metrics! {
 }
 
 impl Metric {
+    /// The interval a value of the metric lies in: a summary over seeds (a mean and its
+    /// interval) is kept inside it. Every metric is named, so a new one does not compile
+    /// until its range is given.
+    pub fn range(self) -> (f64, f64) {
+        use Metric::*;
+        const UNIT: (f64, f64) = (0.0, 1.0);
+        const NONNEGATIVE: (f64, f64) = (0.0, f64::INFINITY);
+        match self {
+            AlignMedian | AlignMean | FracAligned | SparseShareMedian | FracZZero | ZeroReprFrac | AtomBestCosMin
+            | AtomBestCosMedian | AtomBestCosMax => UNIT,
+            ProbeClassificationAcc
+            | ProbeUntrainedClassificationAcc
+            | ProbeRawXClassificationAcc
+            | ProbeOracleZClassificationAcc
+            | ProbeNoiseFreeClassificationAcc
+            | ProbeOracleNetClassificationAcc => UNIT,
+            NoiseCosMean | NoiseCosQ10 => (-1.0, 1.0),
+            OneMinusNoiseCos => (0.0, 2.0),
+            AtomsCovered | AtomsTotal | NeuronsPerAtomMin | NeuronsPerAtomMedian | NeuronsPerAtomMax
+            | SupportMedian | FinalLoss | LossAtChance | EvalLoss | EvalLossZZero | EvalLossZNonzero
+            | EvalLossUntrained | LossFloor | LossFloorZZero | LossFloorZNonzero | LossFloorScale | StepsToAlign
+            | WallSeconds => NONNEGATIVE,
+            ProbeRegressionRelMse
+            | ProbeUntrainedRegressionRelMse
+            | ProbeRawXRegressionRelMse
+            | ProbeOracleZRegressionRelMse
+            | ProbeNoiseFreeRegressionRelMse
+            | ProbeOracleNetRegressionRelMse => NONNEGATIVE,
+            BiasMean => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+}
+
+impl Metric {
     /// The rows of `summary.csv`, in order.
     pub const SUMMARY: [Metric; 39] = [
         Metric::AlignMedian,

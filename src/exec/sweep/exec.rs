@@ -5,9 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use super::spec::{value_text, Cell, SweepSpec, Task};
-use super::tables::{meta_of, write_tables, Row, SweepMeta};
+use super::tables::{meta_of, read_meta, write_tables, Row, SweepMeta};
 use super::{SweepOptions, SweepOutcome};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::job::{Job, Keep, Outcome, Work};
 use crate::exec::launch::Launcher;
 use crate::exec::progress::Progress;
@@ -47,11 +47,35 @@ pub struct PreparedSweep {
 }
 
 /// Lock `<out>/<name>/`, write its `sweep.json` and make the jobs of `spec` (or of one shard).
-pub fn prepare(spec: &SweepSpec, out: &Path, shard: Option<Shard>) -> Result<PreparedSweep> {
+///
+/// A folder that holds the tables of another sweep (another spec hash: other axes, seeds or
+/// base settings under the same name) is refused, naming both, unless `replace`: then its
+/// tables are replaced by this sweep's. Run records are kept either way: they are keyed by
+/// their fully resolved settings, so any sweep may reuse them.
+pub fn prepare(spec: &SweepSpec, out: &Path, shard: Option<Shard>, replace: bool) -> Result<PreparedSweep> {
     let dir = out.join(&spec.name);
     let tasks = spec.tasks()?;
     let lock = lock_dir(&dir)?;
     let meta = meta_of(spec, &tasks, shard)?;
+    if dir.join("sweep.json").exists() && !replace {
+        let old = read_meta(&dir)?;
+        if old.spec_hash != meta.spec_hash {
+            return Err(Error::Sweep(format!(
+                "{} holds the tables of another sweep named {} (spec hash {}, {} runs, axes {:?}); \
+                 this one has spec hash {} ({} runs, axes {:?}). Write it elsewhere (--out, or \
+                 --set name=…), or pass --force to replace those tables (the run records under \
+                 runs/ are kept: they are keyed by their settings)",
+                dir.display(),
+                old.name,
+                old.spec_hash,
+                old.tasks_total,
+                old.axes,
+                meta.spec_hash,
+                meta.tasks_total,
+                meta.axes
+            )));
+        }
+    }
     write_atomic(&dir.join("sweep.json"), &serde_json::to_vec_pretty(&meta)?)?;
     let jobs = sweep_jobs(spec, &tasks, &dir);
     Ok(PreparedSweep {
@@ -106,7 +130,7 @@ impl PreparedSweep {
 /// `RunFailed`, labelled with the cell) and of the count of finished simulations
 /// (`Advanced`, out of those not resumed).
 pub fn run_sweep(spec: &SweepSpec, out: &Path, opts: &SweepOptions, progress: Progress<'_>) -> Result<SweepOutcome> {
-    let prepared = prepare(spec, out, opts.shard)?;
+    let prepared = prepare(spec, out, opts.shard, opts.replace)?;
     let held = prepared.held();
     let launched = Launcher::new(opts.jobs)
         .shard(opts.shard)

@@ -81,6 +81,9 @@ pub struct SweepOptions {
     pub jobs: usize,
     /// Run only this slice.
     pub shard: Option<Shard>,
+    /// Replace the tables of another sweep of the same name in the folder (otherwise
+    /// refused; `decouple sweep --force`).
+    pub replace: bool,
 }
 
 /// What [`run_sweep`] did.

@@ -7,7 +7,7 @@ use faer::Mat;
 
 use crate::config::{Precision, Settings};
 use crate::error::{Error, Result};
-use crate::sim::augment;
+use crate::sim::augment::{self, Augmentation};
 use crate::sim::data::{Batch, SparseCoding};
 use crate::sim::floor::{EvalBatches, LossEval};
 use crate::sim::linalg::Real;
@@ -238,15 +238,24 @@ pub fn drive<S: Solver>(
 /// settings. The step runs in the settings' precision (`[train] precision`); everything
 /// after it (metrics, probes, the loss evaluation) in f64.
 pub fn run(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
+    let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
+    run_with(settings, aug, observer)
+}
+
+/// [`run`] with an augmentation of the caller's own in place of `settings.augmentation`
+/// (which then only names the run): the training views, the bias rule's noise scale and
+/// the loss evaluation's views all come from `aug`. See `examples/own_augmentation.rs`.
+pub fn run_with(settings: &Settings, aug: Box<dyn Augmentation>, observer: &mut dyn Observer) -> Result<RunOutput> {
     match settings.train.precision {
-        Precision::F64 => run_in::<f64>(settings, observer),
-        Precision::F32 => run_in::<f32>(settings, observer),
+        Precision::F64 => run_in::<f64>(settings, aug, observer),
+        Precision::F32 => run_in::<f32>(settings, aug, observer),
     }
 }
 
-fn run_in<T: Real>(settings: &Settings, observer: &mut dyn Observer) -> Result<RunOutput> {
+fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &mut dyn Observer) -> Result<RunOutput> {
     let start = Instant::now();
-    let mut trainer = Trainer::<T>::build(settings);
+    let model = SparseCoding::for_settings(settings);
+    let mut trainer = Trainer::<T>::with_augmentation(settings, model, Network::for_settings_in(settings), aug);
     let eval = eval_batch(&trainer);
     let init_net = trainer.network().into_owned();
     let init_bias = trainer.current_biases();
@@ -307,8 +316,7 @@ struct Endpoints<'a> {
 /// The loss of the trained, the untrained and the oracle network on the run's evaluation
 /// batches (docs/THEORY.md §4.8).
 fn evaluate_losses<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<'_>) -> LossEval {
-    let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
-    let batches = EvalBatches::draw(trainer.model(), aug.as_ref(), settings);
+    let batches = EvalBatches::draw(trainer.model(), trainer.augmentation(), settings);
     let tau = settings.train.tau;
     let (floor, floor_scale) = batches.floor(&trainer.model().dict, trainer.bias_scale(), tau);
     LossEval {

@@ -1,6 +1,6 @@
 //! The peer simulation's variant (Pokle et al., AISTATS 2022), for the ablation table.
 //!
-//! What differs from this crate's trainer (src/trainer.rs):
+//! What differs from this crate's trainer (src/sim/train/solver.rs):
 //! * a fixed dataset of `n_samples` draws (exactly `model.exact_k` nonzeros per z), visited
 //!   in reshuffled mini-batches for `epochs` epochs (plain SGD, no weight decay in the peer
 //!   files);

@@ -117,6 +117,19 @@ impl<T: Real> Trainer<T> {
     /// A trainer from an explicit data model and initial network (for tests and sweeps).
     pub fn with_parts(settings: &Settings, model: SparseCoding, net: Network<T>) -> Self {
         let aug = augment::from_config(&settings.augmentation, settings.model.sigma_xi);
+        Self::with_augmentation(settings, model, net, aug)
+    }
+
+    /// A trainer with an augmentation of the caller's own (any [`Augmentation`]: a library
+    /// user's, see `examples/own_augmentation.rs`) in place of `settings.augmentation`,
+    /// which then only names the run. The masks stream is the run's, so two augmentations
+    /// compared on one seed see the same data and initial network.
+    pub fn with_augmentation(
+        settings: &Settings,
+        model: SparseCoding,
+        net: Network<T>,
+        aug: Box<dyn Augmentation>,
+    ) -> Self {
         let ws = Workspace::new(
             settings.model.d,
             settings.model.d1,
@@ -134,6 +147,11 @@ impl<T: Real> Trainer<T> {
             ws,
             step: 0,
         }
+    }
+
+    /// The augmentation the trainer makes its views with.
+    pub fn augmentation(&self) -> &dyn Augmentation {
+        self.aug.as_ref()
     }
 
     /// The current network in f64 (borrowed for an f64 trainer, converted for f32).
