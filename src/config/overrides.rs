@@ -43,7 +43,7 @@ impl FromStr for Override {
             .split_once('=')
             .ok_or_else(|| bad(text, "expected key=value, e.g. train.steps=100".into()))?;
         let key = key.trim();
-        if key.is_empty() || key.split('.').any(|p| p.is_empty() || p.contains(char::is_whitespace)) {
+        if split_key(key).is_none() {
             return Err(bad(text, format!("`{key}` is not a dotted key such as train.steps")));
         }
         let value = value.trim();
@@ -64,13 +64,35 @@ impl FromStr for Override {
     }
 }
 
+/// The parts of a dotted key; a part in double quotes may hold dots (`claims."aug.coverage".x`).
+/// `None` when a part is empty or a quote is not closed.
+pub fn split_key(key: &str) -> Option<Vec<String>> {
+    let mut parts = Vec::new();
+    let mut rest = key.trim();
+    loop {
+        let (part, after) = if let Some(q) = rest.strip_prefix('"') {
+            let end = q.find('"')?;
+            (q[..end].to_string(), &q[end + 1..])
+        } else {
+            let end = rest.find('.').unwrap_or(rest.len());
+            (rest[..end].to_string(), &rest[end..])
+        };
+        if part.is_empty() || part.contains(char::is_whitespace) && !rest.starts_with('"') {
+            return None;
+        }
+        parts.push(part);
+        match after.strip_prefix('.') {
+            Some(a) => rest = a,
+            None if after.is_empty() => return Some(parts),
+            None => return None,
+        }
+    }
+}
+
 /// Set the dotted `key` of `t` to `value`, making the sections on the way; `Err` says why
 /// it cannot (an empty part, or a part that is a value rather than a section).
 pub fn set_path(t: &mut toml::Table, key: &str, value: toml::Value) -> std::result::Result<(), String> {
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("`{key}` is not a dotted key"));
-    }
+    let parts = split_key(key).ok_or_else(|| format!("`{key}` is not a dotted key"))?;
     let mut cur = t;
     for p in &parts[..parts.len() - 1] {
         let entry = cur
@@ -81,7 +103,7 @@ pub fn set_path(t: &mut toml::Table, key: &str, value: toml::Value) -> std::resu
             _ => return Err(format!("`{key}`: `{p}` is a value, not a section")),
         };
     }
-    cur.insert(parts[parts.len() - 1].to_string(), value);
+    cur.insert(parts[parts.len() - 1].clone(), value);
     Ok(())
 }
 
@@ -134,7 +156,9 @@ mod tests {
         assert_eq!(o.value.as_str(), Some("none"));
         let o: Override = "train.tau=0.05".parse().unwrap();
         assert_eq!(o.value.as_float(), Some(0.05));
-        for bad in ["train.steps", "=3", "a..b=1", "x=[1,", "train.steps=1 2"] {
+        let o: Override = "claims.\"aug.coverage\".frac_min=0.8".parse().unwrap();
+        assert_eq!(split_key(&o.key).unwrap(), ["claims", "aug.coverage", "frac_min"]);
+        for bad in ["train.steps", "=3", "a..b=1", "x=[1,", "train.steps=1 2", "a.\"b=1"] {
             assert!(bad.parse::<Override>().is_err(), "{bad}");
         }
     }
