@@ -123,36 +123,9 @@ impl<'a> Launcher<'a> {
         // Held to the end of the launch; a caller that writes tables from the records
         // afterwards locks its folder itself and says so with [`Self::holding`].
         let _locks = lock_all(jobs, &selected, self.held)?;
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; jobs.len()];
-        let (mut resumed, mut corrupt) = (0, 0);
-        // The first job of each (folder, hash): later ones share its outcome.
-        let mut first: BTreeMap<(PathBuf, String), usize> = BTreeMap::new();
-        let mut twins = Vec::new();
-        let mut pending = Vec::new();
-        for &k in &selected {
-            let job = &jobs[k];
-            if let Some(dir) = job.keep().dir() {
-                match first.get(&(dir.to_path_buf(), job.hash.clone())) {
-                    Some(&f) => {
-                        twins.push((k, f));
-                        continue;
-                    }
-                    None => first.insert((dir.to_path_buf(), job.hash.clone()), k),
-                };
-            }
-            match self.resume(job) {
-                Found::Record(o) => {
-                    resumed += 1;
-                    outcomes[k] = Some(o);
-                }
-                Found::Missing => pending.push(k),
-                Found::Corrupt(_) => {
-                    corrupt += 1;
-                    pending.push(k);
-                }
-            }
-        }
+        let (mut outcomes, pending, twins, resumed, corrupt) = self.resume_all(jobs, &selected);
         // Longest first; ties in the jobs' order.
+        let mut pending = pending;
         pending.sort_by(|&a, &b| jobs[b].cost().total_cmp(&jobs[a].cost()).then(a.cmp(&b)));
         let total = pending.len();
         (self.observer)(ProgressEvent::Launching {
@@ -197,6 +170,47 @@ impl<'a> Launcher<'a> {
             core_seconds,
             wall_seconds: start.elapsed().as_secs_f64(),
         })
+    }
+
+    /// The outcomes of the selected jobs that have sound records; the jobs still to run; the
+    /// twins (a job and the earlier one of the same folder and hash whose outcome it shares);
+    /// how many were resumed and how many records were corrupt.
+    #[allow(clippy::type_complexity)]
+    fn resume_all(
+        &self,
+        jobs: &[Job],
+        selected: &[usize],
+    ) -> (Vec<Option<Outcome>>, Vec<usize>, Vec<(usize, usize)>, usize, usize) {
+        let mut outcomes: Vec<Option<Outcome>> = vec![None; jobs.len()];
+        let (mut resumed, mut corrupt) = (0, 0);
+        // The first job of each (folder, hash): later ones share its outcome.
+        let mut first: BTreeMap<(PathBuf, String), usize> = BTreeMap::new();
+        let mut twins = Vec::new();
+        let mut pending = Vec::new();
+        for &k in selected {
+            let job = &jobs[k];
+            if let Some(dir) = job.keep().dir() {
+                match first.get(&(dir.to_path_buf(), job.hash.clone())) {
+                    Some(&f) => {
+                        twins.push((k, f));
+                        continue;
+                    }
+                    None => first.insert((dir.to_path_buf(), job.hash.clone()), k),
+                };
+            }
+            match self.resume(job) {
+                Found::Record(o) => {
+                    resumed += 1;
+                    outcomes[k] = Some(o);
+                }
+                Found::Missing => pending.push(k),
+                Found::Corrupt(_) => {
+                    corrupt += 1;
+                    pending.push(k);
+                }
+            }
+        }
+        (outcomes, pending, twins, resumed, corrupt)
     }
 
     /// The job's record, if it has a sound one (a corrupt one is reported).
