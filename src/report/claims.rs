@@ -8,6 +8,7 @@
 use crate::audit::claims::Kind;
 use crate::audit::{self, AuditFile, AuditReport, Check, ClaimRow, Verdict};
 use crate::error::Result;
+use crate::report::format;
 use crate::report::progress::{ProgressEvent, SectionKind};
 use crate::report::{Ctx, Section};
 
@@ -36,33 +37,12 @@ pub fn claim_lines(report: &AuditReport) -> Vec<ClaimLine> {
         .collect()
 }
 
-/// A number with 3 significant digits (`n/a` for NaN).
-pub fn sig3(v: f64) -> String {
-    if v.is_nan() {
-        return "n/a".into();
-    }
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-3..6).contains(&mag) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
-}
-
-/// `[lo, hi]` with 3 significant digits.
-fn interval(lo: f64, hi: f64) -> String {
-    format!("[{}, {}]", sig3(lo), sig3(hi))
-}
-
 /// The control cell: `value verdict` or `n/a`.
 fn control(value: f64, verdict: &str) -> String {
     if value.is_nan() {
         verdict.to_string()
     } else {
-        format!("{} {verdict}", sig3(value))
+        format!("{} {verdict}", format::sig(value, 3))
     }
 }
 
@@ -97,10 +77,10 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                 "  {:<28} {:<7} {:>9} {:>5} {:>9} {:>22} {:>20}  {:<13} {}{}\n",
                 r.id,
                 r.section,
-                sig3(r.value),
+                format::sig(r.value, 3),
                 r.direction.symbol(),
-                sig3(r.threshold),
-                interval(r.ci_low, r.ci_high),
+                format::sig(r.threshold, 3),
+                format::interval_sig(r.ci_low, r.ci_high, 3),
                 control(r.control_value, &r.control_verdict),
                 r.verdict,
                 r.expected,
@@ -115,10 +95,10 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                     "",
                     f.verdict,
                     f.check,
-                    sig3(f.value),
+                    format::sig(f.value, 3),
                     f.direction.symbol(),
-                    sig3(f.threshold),
-                    interval(f.ci_low, f.ci_high)
+                    format::sig(f.threshold, 3),
+                    format::interval_sig(f.ci_low, f.ci_high, 3)
                 ));
             }
         }
@@ -145,10 +125,10 @@ pub fn claims_table_markdown(lines: &[ClaimLine]) -> String {
                 r.id,
                 r.section,
                 r.statistic.replace('|', "\\|"),
-                sig3(r.value),
-                interval(r.ci_low, r.ci_high),
+                format::sig(r.value, 3),
+                format::interval_sig(r.ci_low, r.ci_high, 3),
                 r.direction.symbol(),
-                sig3(r.threshold),
+                format::sig(r.threshold, 3),
                 control(r.control_value, &r.control_verdict),
                 r.checks,
                 if r.regimes.is_empty() {
@@ -184,10 +164,10 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
                     "| `{}` | {} | {} | {} | {} {} | {} | {} |\n",
                     r.claim.id(),
                     c.check,
-                    sig3(c.value),
-                    interval(c.ci_low, c.ci_high),
+                    format::sig(c.value, 3),
+                    format::interval_sig(c.ci_low, c.ci_high, 3),
                     c.direction.symbol(),
-                    sig3(c.threshold),
+                    format::sig(c.threshold, 3),
                     c.verdict,
                     control(c.control_value, &c.control_verdict)
                 ));

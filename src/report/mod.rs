@@ -9,13 +9,13 @@
 pub mod ablations;
 pub mod claims;
 pub mod figures;
+pub mod format;
 pub mod peer;
 pub mod progress;
 pub mod scaling;
 pub mod speed;
 pub mod sweep;
 mod theorem;
-pub mod theorem_figures;
 
 use std::path::Path;
 
