@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::load::RunSet;
 use super::style::{font, nothing, perr, render, Area, Frame, CAPTION, DESC, LABEL};
@@ -94,9 +95,15 @@ fn heatmap_panel(area: &Area<'_>, out: &Path, label: &str, mat: &[Vec<f64>]) -> 
 /// The heatmaps' colour bar, |cos| from 0 to 1: the title above the bar, the tick labels
 /// to its right, apart from both.
 fn colour_bar(bar: &Area<'_>, out: &Path) -> Result<()> {
-    let mut cb = ChartBuilder::on(bar)
-        .caption("|cos|", font(CAPTION))
-        .margin_top(30)
+    // The title in a strip of its own, so that the top tick label (at the bar's top edge,
+    // half its height above it) keeps clear of it.
+    let (head, body) = bar.split_vertically(44);
+    let centred = font(CAPTION).pos(Pos::new(HPos::Center, VPos::Center));
+    let (w, _) = head.dim_in_pixel();
+    head.draw(&Text::new("|cos|", (w as i32 / 2, 28), &centred))
+        .map_err(|e| perr(out, e))?;
+    let mut cb = ChartBuilder::on(&body)
+        .margin_top(16)
         .margin_bottom(70)
         .margin_left(12)
         .margin_right(12)
