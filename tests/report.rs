@@ -292,7 +292,12 @@ fn plots_write_nonempty_svgs() {
     let s = spec(SWEEP).unwrap();
     let tasks = s.tasks().unwrap();
     let mut runs = Vec::new();
-    for (label, t) in [("none", &tasks[0]), ("random_mask", &tasks[2])] {
+    // The first task of each arm (tasks are ordered by cell, augmentation.kind outermost).
+    let first = |k: AugmentationKind| tasks.iter().find(|t| t.settings.augmentation.kind == k).unwrap();
+    for (label, t) in [
+        ("none", first(AugmentationKind::None)),
+        ("random_mask", first(AugmentationKind::RandomMask)),
+    ] {
         let out = executor::run(&t.settings, &mut Silent).unwrap();
         let dir = tmp.path().join(label);
         io::write_run(&dir, &out, None).unwrap();
@@ -301,7 +306,7 @@ fn plots_write_nonempty_svgs() {
     let figs = tmp.path().join("figs");
     let mut files = figures::plot_run(&runs[1].1, &figs).unwrap();
     let pair = figs.join("pair_heatmap.svg");
-    figures::heatmap(&runs, &pair).unwrap();
+    figures::heatmap(&figures::load::labelled_runs(&runs).unwrap(), &pair).unwrap();
     files.push(pair);
     // Both runs together: each line in its arm's colour, in the 3 panels and the legend.
     let dirs: Vec<PathBuf> = runs.iter().map(|r| r.1.clone()).collect();

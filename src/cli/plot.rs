@@ -1,19 +1,22 @@
-//! `decouple plot DIR...`: draw the figures of run folders (together) or of a sweep folder.
+//! `decouple plot DIR...`: draw the figures of run folders, folders of seeds (together) or
+//! of a sweep folder.
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Result};
 
-use decouple::exec::sweep::SweepTable;
-use decouple::report::figures;
+use decouple::report::figures::{self, load};
 use decouple::report::scaling::SCALING_METRICS;
 
 /// Arguments of `decouple plot`.
 #[derive(clap::Args)]
 pub struct PlotArgs {
-    /// Run folders written by `decouple run` (alpha.csv, neurons.csv, metrics.csv), drawn
-    /// together (one line or panel per run, labelled with the folder's name), or one sweep
-    /// folder written by `decouple sweep` (sweep.json, sweep.csv) with a `model.d` axis.
+    /// Run folders written by `decouple run` (alpha.csv, neurons.csv, metrics.csv,
+    /// manifest.json), or folders of `seed_<s>/` run folders (`decouple run --seeds K`;
+    /// drawn as the mean over seeds with a min–max band), drawn together (one line or panel
+    /// per folder, labelled from its manifest); or one sweep folder written by `decouple
+    /// sweep` (sweep.json, sweep.csv), drawn against its numeric axis (`model.d` if it has
+    /// one), one line per value of its other axes.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     /// Where the SVG files go (default: DIR itself; required with several folders).
@@ -28,16 +31,25 @@ pub fn main(args: &PlotArgs) -> Result<()> {
         (None, [dir]) => dir.clone(),
         (None, _) => bail!("several folders to plot: say where the figures go with --out"),
     };
-    if let Some(sweep) = args.dirs.iter().find(|d| d.join("sweep.json").is_file()) {
+    if let Some(sweep) = args.dirs.iter().find(|d| load::is_sweep(d)) {
         if args.dirs.len() > 1 {
             bail!("{}: a sweep folder is plotted alone", sweep.display());
         }
-        let table = SweepTable::read(sweep)?;
-        if !table.axes.iter().any(|a| a == "model.d") {
-            bail!("{}: a sweep plot needs a `model.d` axis", sweep.display());
-        }
-        let f = out.join("sweep_vs_d.svg");
-        figures::sweep_vs_d(&table, "augmentation.kind", "model.d", &SCALING_METRICS, &f)?;
+        let table = load::sweep(sweep)?;
+        let Some(x) = figures::sweep::x_axis(&table) else {
+            bail!(
+                "{}: no numeric axis with more than one value to plot against (axes: {})",
+                sweep.display(),
+                table.axes.join(", ")
+            );
+        };
+        let name = if x == "model.d" {
+            "d".to_string()
+        } else {
+            x.replace('.', "_")
+        };
+        let f = out.join(format!("sweep_vs_{name}.svg"));
+        figures::plot_sweep(&table, &x, &SCALING_METRICS, &f)?;
         println!("{}", f.display());
         return Ok(());
     }

@@ -334,9 +334,10 @@ fn paired_run_markdown(ctx: &Ctx<'_>, dir: &Path, runs: &Runs) -> Result<String>
             dir.join("runs").join(&runs.group(1)[0].hash),
         ),
     ];
-    figures::heatmap(&pair, &figs.join("heatmap_random_mask_vs_none.svg"))?;
-    figures::curves(&pair, &figs.join("curves_random_mask_vs_none.svg"))?;
-    figures::alignment_histogram(&pair, &figs.join("alignment_hist_random_mask_vs_none.svg"))?;
+    let sets = figures::load::labelled_runs(&pair)?;
+    figures::heatmap(&sets, &figs.join("heatmap_random_mask_vs_none.svg"))?;
+    figures::curves(&sets, &figs.join("curves_random_mask_vs_none.svg"))?;
+    figures::alignment_histogram(&sets, &figs.join("alignment_hist_random_mask_vs_none.svg"))?;
     let s0 = &runs.settings[0];
     Ok(format!(
         "The baseline (RandomMask) and no-augmentation runs of the ablation table, seed {seed} \

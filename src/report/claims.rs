@@ -10,6 +10,7 @@ use crate::audit::{self, AuditFile, AuditReport, Check, ClaimRow, PlannedRun, Ve
 use crate::error::Result;
 use crate::exec::progress::ProgressEvent;
 use crate::exec::{Job, Outcome};
+use crate::report::format;
 use crate::report::{Ctx, Section};
 
 /// One claim of the claims table: the audit's row (its primary check) and its other checks
@@ -37,33 +38,12 @@ pub fn claim_lines(report: &AuditReport) -> Vec<ClaimLine> {
         .collect()
 }
 
-/// A number with 3 significant digits (`n/a` for NaN).
-pub fn sig3(v: f64) -> String {
-    if v.is_nan() {
-        return "n/a".into();
-    }
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let mag = v.abs().log10().floor() as i32;
-    if !(-3..6).contains(&mag) {
-        return format!("{v:.2e}");
-    }
-    let decimals = (2 - mag).max(0) as usize;
-    format!("{v:.decimals$}")
-}
-
-/// `[lo, hi]` with 3 significant digits.
-fn interval(lo: f64, hi: f64) -> String {
-    format!("[{}, {}]", sig3(lo), sig3(hi))
-}
-
 /// The control cell: `value verdict` or `n/a`.
 fn control(value: f64, verdict: &str) -> String {
     if value.is_nan() {
         verdict.to_string()
     } else {
-        format!("{} {verdict}", sig3(value))
+        format!("{} {verdict}", format::sig(value, 3))
     }
 }
 
@@ -98,10 +78,10 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                 "  {:<28} {:<7} {:>9} {:>5} {:>9} {:>22} {:>20}  {:<13} {}{}\n",
                 r.id,
                 r.section,
-                sig3(r.value),
+                format::sig(r.value, 3),
                 r.direction.symbol(),
-                sig3(r.threshold),
-                interval(r.ci_low, r.ci_high),
+                format::sig(r.threshold, 3),
+                format::interval_sig(r.ci_low, r.ci_high, 3),
                 control(r.control_value, &r.control_verdict),
                 r.verdict,
                 r.expected,
@@ -116,10 +96,10 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                     "",
                     f.verdict,
                     f.check,
-                    sig3(f.value),
+                    format::sig(f.value, 3),
                     f.direction.symbol(),
-                    sig3(f.threshold),
-                    interval(f.ends().0, f.ends().1)
+                    format::sig(f.threshold, 3),
+                    format::interval_sig(f.ends().0, f.ends().1, 3)
                 ));
             }
         }
@@ -146,10 +126,10 @@ pub fn claims_table_markdown(lines: &[ClaimLine]) -> String {
                 r.id,
                 r.section,
                 r.statistic.replace('|', "\\|"),
-                sig3(r.value),
-                interval(r.ci_low, r.ci_high),
+                format::sig(r.value, 3),
+                format::interval_sig(r.ci_low, r.ci_high, 3),
                 r.direction.symbol(),
-                sig3(r.threshold),
+                format::sig(r.threshold, 3),
                 control(r.control_value, &r.control_verdict),
                 r.checks,
                 if r.regimes.is_empty() {
@@ -185,10 +165,10 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
                     "| `{}` | {} | {} | {} | {} {} | {} | {} |\n",
                     r.claim.id(),
                     c.check,
-                    sig3(c.value),
-                    interval(c.ends().0, c.ends().1),
+                    format::sig(c.value, 3),
+                    format::interval_sig(c.ends().0, c.ends().1, 3),
                     c.direction.symbol(),
-                    sig3(c.threshold),
+                    format::sig(c.threshold, 3),
                     c.verdict,
                     control(c.control_value(), c.control_verdict())
                 ));

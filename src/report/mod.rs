@@ -10,11 +10,11 @@ pub mod ablations;
 pub mod claims;
 pub mod compare;
 pub mod figures;
+pub mod format;
 pub mod peer;
 pub mod scaling;
 pub mod speed;
 mod theorem;
-pub mod theorem_figures;
 
 use std::path::Path;
 

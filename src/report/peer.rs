@@ -11,6 +11,7 @@ use crate::error::Result;
 use crate::exec::progress::ProgressEvent;
 use crate::exec::{Job, Outcome};
 use crate::io::write_atomic;
+use crate::report::format;
 use crate::report::{Ctx, Section};
 use crate::sim::summary::Metric;
 use crate::sim::train::peer::{self, PeerOutput, PeerParams};
@@ -71,34 +72,15 @@ pub fn peer_arms(files: &[PathBuf], seeds: &[u64], outcomes: &[Outcome]) -> Vec<
         .collect()
 }
 
-/// A number with `digits` decimals, or in scientific notation below 0.01 (a loss near 0).
-fn num(v: f64, digits: usize) -> String {
-    if v != 0.0 && v.abs() < 0.01 {
-        format!("{v:.1e}")
-    } else {
-        format!("{v:.digits$}")
-    }
-}
-
-/// `mean [lo, hi]` of a 95% t-interval over seeds (the mean alone for one seed).
-fn interval(values: &[f64], digits: usize) -> String {
-    let (n, mean, lo, hi) = mean_ci95(values);
-    if n < 2 {
-        num(mean, digits)
-    } else {
-        format!("{} [{}, {}]", num(mean, digits), num(lo, digits), num(hi, digits))
-    }
-}
-
 /// One row of the exact-setting table: per-atom max / median / min, final loss, run time.
 fn exact_row(source: &str, arm: &str, cols: &[Vec<f64>; 5]) -> String {
     format!(
         "| {source} | {arm} | {} | {} / {} / {} | {} | {:.1} s |\n",
         cols[0].len(),
-        interval(&cols[0], 2),
-        interval(&cols[1], 2),
-        interval(&cols[2], 2),
-        interval(&cols[3], 3),
+        format::mean_interval(mean_ci95(&cols[0]), 2),
+        format::mean_interval(mean_ci95(&cols[1]), 2),
+        format::mean_interval(mean_ci95(&cols[2]), 2),
+        format::mean_interval(mean_ci95(&cols[3]), 3),
         crate::stats::summaries::mean(&cols[4]),
     )
 }

@@ -17,6 +17,7 @@ use crate::exec::sweep::{self, PreparedSweep, SweepOutcome, SweepSpec, SweepTabl
 use crate::exec::{Job, Outcome};
 use crate::io::write_atomic;
 use crate::report::figures::{self, cell_stats};
+use crate::report::format;
 use crate::report::{Ctx, Section};
 use crate::sim::summary::Metric;
 use crate::stats::{loglog_slope, LogLogSlope};
@@ -47,18 +48,6 @@ pub fn slopes(table: &SweepTable, arm_key: &str, d_key: &str) -> BTreeMap<(Strin
     pts.into_iter().map(|(k, p)| (k, loglog_slope(&p))).collect()
 }
 
-fn fmt_ci(mean: f64, lo: f64, hi: f64) -> String {
-    if !mean.is_finite() {
-        return "n/a".into();
-    }
-    let digits = if mean.abs() >= 100.0 { 0 } else { 3 };
-    if lo.is_finite() {
-        format!("{mean:.digits$} ± {:.digits$}", (hi - lo) / 2.0)
-    } else {
-        format!("{mean:.digits$}")
-    }
-}
-
 /// `scaling_table.csv` (arm, d, metric, n, mean, ci95_lo, ci95_hi) and
 /// `scaling_slopes.csv` (arm, metric, n, slope, ci95_lo, ci95_hi), and the markdown of both
 /// tables. `lr` gives the paper's time scale d/η next to the measured steps.
@@ -72,7 +61,7 @@ pub fn tables(table: &SweepTable, arm_key: &str, d_key: &str, lr: f64) -> (Strin
                 csv_t.push_str(&format!("{arm},{d},{k},{n},{mean},{lo},{hi}\n"));
                 let key = (arm.clone(), d as u64);
                 ds.insert(key.clone(), n);
-                per.entry(key).or_default().push(fmt_ci(mean, lo, hi));
+                per.entry(key).or_default().push(format::mean_pm(mean, lo, hi));
             }
         }
     }

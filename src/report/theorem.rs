@@ -1,5 +1,5 @@
 //! The figures of the theorem's quantities in the claims section, drawn from the audit's
-//! evidence (the data of [`super::theorem_figures`]): α against τ, neurons per atom against
+//! evidence (the data of [`super::figures`]): α against τ, neurons per atom against
 //! m/d, the decomposition along training with the window, and the probes' error against d
 //! with the floor fit and the diagnostic probes (docs/THEORY.md §4.10, §4.11).
 
@@ -11,7 +11,7 @@ use crate::audit::claims::aug::{
 use crate::audit::claims::thresholds_of;
 use crate::audit::{AuditReport, FinishedRun, Series};
 use crate::error::Result;
-use crate::report::theorem_figures::{
+use crate::report::figures::{
     alpha_vs_tau, decomposition_along_training, per_atom_vs_m, probe_error_vs_d, FloorCurve, LineFit, ProbePanel,
     ProbeSeries, TauPoint, WindowRun,
 };
@@ -49,7 +49,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
         .map(|r| {
             let s = &r.plan.settings;
             TauPoint {
-                label: format!("kappa {}, lambda {}", s.network.kappa, s.train.weight_decay),
+                label: format!("κ {}, λ {}", s.network.kappa, s.train.weight_decay),
                 tau: s.train.tau,
                 alpha: alpha_median(r, aligned_min),
             }
@@ -127,6 +127,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
                     .iter()
                     .map(|r| (r.plan.settings.model.d as f64, err(f, r)))
                     .collect(),
+                sets_range: f != ProbeFeatures::OracleZ,
             };
             let d: Vec<f64> = sweep.iter().map(|r| r.plan.settings.model.d as f64).collect();
             let y: Vec<f64> = sweep.iter().map(|r| err(ProbeFeatures::Trained, r)).collect();
@@ -172,7 +173,7 @@ fn window_run(r: &FinishedRun, th: &TimeWindowThresholds) -> WindowRun {
     let log = &r.output.log;
     let formation = formation_step(log, d, th).map(|t| t as f64);
     WindowRun {
-        label: format!("eta {}, seed {}", s.train.lr, s.seed),
+        label: format!("η {}, seed {}", s.train.lr, s.seed),
         steps: log.iter().map(|l| l.step as f64).collect(),
         align_median: log.iter().map(|l| l.features.align_median).collect(),
         share: log.iter().map(|l| l.features.sparse_share_median).collect(),
