@@ -62,27 +62,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
         alpha_vs_tau(&points, &dir.join("alpha_vs_tau.svg")),
     );
 
-    // Neurons per atom against m/d.
-    let pts: Vec<(f64, f64)> = ev
-        .series(Series::MSweep)
-        .iter()
-        .map(|r| {
-            let s = &r.plan.settings;
-            (s.network.m as f64 / s.model.d as f64, neurons_per_atom(r))
-        })
-        .filter(|p| p.1 > 0.0)
-        .collect();
-    let fit = (pts.len() >= 3).then(|| {
-        let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.0.ln(), p.1.ln())).unzip();
-        let f = crate::stats::slope_fit(&x, &y, 0.95);
-        let c = check(report, "aug.coverage", "per_atom_sublinear_in_m");
-        LineFit {
-            slope: f.slope,
-            intercept: f.intercept,
-            lo: c.map_or(f.lo, |c| c.ends().0),
-            hi: c.map_or(f.hi, |c| c.ends().1),
-        }
-    });
+    let (pts, fit) = per_atom_points(report)?;
     show(
         "per_atom_vs_m.svg",
         "Neurons per atom, Σ_i |N_i| / d, against m/d at one d (the fit's interval is the audit check's); the theorem's o(m/d) is a slope below 1",
@@ -106,11 +86,58 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
         ),
     );
 
-    // The probes' error against d.
+    let panels = probe_panels(report);
+    show(
+        "probe_error_vs_d.svg",
+        "The probes' error against d (n_train = c d ln d), with the floor fit a + b d^-k of the trained features (95% interval of a over the k the data allow) and the diagnostic probes on the same runs",
+        probe_error_vs_d(&panels, &dir.join("probe_error_vs_d.svg")),
+    );
+    Ok(md)
+}
+
+/// The points of the neurons-per-atom figure (m/d, Σ_i |N_i| / d) and the line of the
+/// audit's check through them (its interval, not the fit's own).
+fn per_atom_points(report: &AuditReport) -> Result<(Vec<(f64, f64)>, Option<LineFit>)> {
+    let ev = &report.evidence;
+    let pts: Vec<(f64, f64)> = ev
+        .series(Series::MSweep)
+        .iter()
+        .map(|r| {
+            let s = &r.plan.settings;
+            (s.network.m as f64 / s.model.d as f64, neurons_per_atom(r))
+        })
+        .filter(|p| p.1 > 0.0)
+        .collect();
+    let fit = (pts.len() >= 3).then(|| {
+        let (x, y): (Vec<f64>, Vec<f64>) = pts.iter().map(|p| (p.0.ln(), p.1.ln())).unzip();
+        let f = crate::stats::slope_fit(&x, &y, 0.95);
+        let (lo, hi) = check(report, "aug.coverage", "per_atom_sublinear_in_m")
+            .ok_or_else(|| {
+                crate::error::Error::Sweep(
+                    "the figure of neurons per atom shows the interval of aug.coverage's check \
+                     per_atom_sublinear_in_m, which the audit no longer has"
+                        .into(),
+                )
+            })?
+            .ends();
+        Ok::<_, crate::error::Error>(LineFit {
+            slope: f.slope,
+            intercept: f.intercept,
+            lo,
+            hi,
+        })
+    });
+    let fit = fit.transpose()?;
+    Ok((pts, fit))
+}
+
+/// The two panels of the probes' error against d (regression, classification).
+fn probe_panels(report: &AuditReport) -> Vec<ProbePanel> {
+    let ev = &report.evidence;
     let mut sweep = ev.series(Series::AugSweep);
     sweep.extend(ev.main(true));
     let poly = ev.series(Series::PolySweep);
-    let panels: Vec<ProbePanel> = [ProbeTask::Regression, ProbeTask::Classification]
+    [ProbeTask::Regression, ProbeTask::Classification]
         .into_iter()
         .map(|task| {
             let err = |f: ProbeFeatures, r: &FinishedRun| {
@@ -157,13 +184,7 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
                 fit,
             }
         })
-        .collect();
-    show(
-        "probe_error_vs_d.svg",
-        "The probes' error against d (n_train = c d ln d), with the floor fit a + b d^-k of the trained features (95% interval of a over the k the data allow) and the diagnostic probes on the same runs",
-        probe_error_vs_d(&panels, &dir.join("probe_error_vs_d.svg")),
-    );
-    Ok(md)
+        .collect()
 }
 
 /// One time-window run as the figure draws it.
