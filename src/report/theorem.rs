@@ -97,7 +97,10 @@ pub(super) fn theorem_figures(report: &AuditReport, dir: &Path, rel: &dyn Fn(&Pa
 
 /// The points of the neurons-per-atom figure (m/d, Σ_i |N_i| / d) and the line of the
 /// audit's check through them (its interval, not the fit's own).
-fn per_atom_points(report: &AuditReport) -> Result<(Vec<(f64, f64)>, Option<LineFit>)> {
+/// The points (m/d, neurons per atom) and the fitted line, if any.
+type PerAtom = (Vec<(f64, f64)>, Option<LineFit>);
+
+fn per_atom_points(report: &AuditReport) -> Result<PerAtom> {
     let ev = &report.evidence;
     let pts: Vec<(f64, f64)> = ev
         .series(Series::MSweep)
