@@ -7,59 +7,16 @@
 //! `experiments/audit_quick.toml`, so a change that flips a verdict — either way — fails
 //! here and must be looked at. The message shows every check of the claim.
 
-use std::io::Write;
 use std::sync::OnceLock;
 
 use decouple::audit::{self, AuditFile, AuditReport};
-use decouple::exec::progress::ProgressEvent;
 use decouple::exec::Launcher;
+
+mod common;
 
 fn quick() -> &'static AuditReport {
     static AUDIT: OnceLock<AuditReport> = OnceLock::new();
-    AUDIT.get_or_init(quick_audit)
-}
-
-/// A line on the terminal even while the test harness captures the test's output (it
-/// captures `print!`/`eprint!`, not writes to the stderr handle): the audit takes minutes
-/// and its progress should show.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
-
-/// The quick audit, in memory (records of an earlier build are never reused here), its
-/// progress on the terminal, its tables kept under the target folder.
-fn quick_audit() -> AuditReport {
-    if cfg!(debug_assertions) {
-        panic!(
-            "the claim-by-claim audit runs about 80 simulations: unoptimised that takes hours. \
-             Run the tests optimised: `cargo test --release`"
-        );
-    }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/audit_quick.toml");
-    let a = AuditFile::from_file(path.as_ref()).expect("audit_quick.toml parses");
-    let jobs = decouple::exec::pool::default_jobs();
-    let total = audit::plan(&a).expect("the quick audit plans").len();
-    say(&format!(
-        "claims: running the quick audit ({total} simulations) on {jobs} core(s); about 10 minutes on 2 cores"
-    ));
-    let start = std::time::Instant::now();
-    let on_event = |e: ProgressEvent<'_>| {
-        if let ProgressEvent::Advanced { done, total } = e {
-            if done % 10 == 0 || done == total {
-                say(&format!(
-                    "  claims: {done}/{total} simulations ({:.0} s)",
-                    start.elapsed().as_secs_f64()
-                ));
-            }
-        }
-    };
-    let report = audit::run_audit(a, &Launcher::new(jobs).observe(&on_event), None).expect("the quick audit runs");
-    // Keep the evidence where a failing CI run can be read: claims.csv, runs.csv and
-    // evidence/<claim>.csv under the target folder.
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("audit_quick");
-    audit::write_audit(&dir, &report).expect("audit tables are written");
-    say(&format!("claims: audit tables in {}", dir.display()));
-    report
+    AUDIT.get_or_init(|| common::quick_audit(None, "audit_quick"))
 }
 
 fn check(id: &str) {

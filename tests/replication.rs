@@ -6,47 +6,12 @@
 //! about 15 minutes on 2 cores): `cargo test --release --test replication -- --ignored`.
 //! `.ci/run` runs it before the test command.
 
-use std::io::Write;
-
-use decouple::audit::{self, AuditFile, AuditReport};
 use decouple::config::Precision;
-use decouple::exec::progress::ProgressEvent;
-use decouple::exec::Launcher;
 use decouple::sim::summary::Metric;
 
-/// A line on the terminal even while the harness captures the test's output.
-fn say(line: &str) {
-    let _ = writeln!(std::io::stderr(), "{line}");
-}
+mod common;
 
-/// The quick audit in `precision` (None: as the experiment files say), in memory.
-fn quick_in(precision: Option<Precision>, folder: &str) -> AuditReport {
-    if cfg!(debug_assertions) {
-        panic!("run the replication optimised: add --release");
-    }
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/audit_quick.toml");
-    let a = AuditFile::from_file(path.as_ref())
-        .expect("audit_quick.toml parses")
-        .with_precision(precision);
-    let jobs = decouple::exec::pool::default_jobs();
-    say(&format!("replication: the {folder} audit on {jobs} core(s)"));
-    let start = std::time::Instant::now();
-    let on_event = |e: ProgressEvent<'_>| {
-        if let ProgressEvent::Advanced { done, total } = e {
-            if done % 10 == 0 || done == total {
-                say(&format!(
-                    "  {folder}: {done}/{total} simulations ({:.0} s)",
-                    start.elapsed().as_secs_f64()
-                ));
-            }
-        }
-    };
-    let report = audit::run_audit(a, &Launcher::new(jobs).observe(&on_event), None).expect("the quick audit runs");
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(folder);
-    audit::write_audit(&dir, &report).expect("audit tables are written");
-    say(&format!("{folder} tables in {}", dir.display()));
-    report
-}
+use common::quick_audit as quick_in;
 
 /// How far an f32 main run's summary may be from the f64 run of the same seed and arm.
 /// The two runs see the same samples and masks and start from the same network up to

@@ -53,3 +53,52 @@ pub fn summary_without_wall_time(p: &Path) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// A line on the terminal even while the test harness captures the test's output (it
+/// captures `print!`/`eprint!`, not writes to the stderr handle): an audit takes minutes
+/// and its progress should show.
+pub fn say(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// The quick audit (`experiments/audit_quick.toml`) with every SGD step in `precision`
+/// (None: as the experiment files say), in memory — records of an earlier build are never
+/// reused here — its progress on the terminal, its tables kept under the target folder in
+/// `folder` (where a failing CI run can be read).
+pub fn quick_audit(precision: Option<decouple::config::Precision>, folder: &str) -> decouple::audit::AuditReport {
+    use decouple::audit::{self, AuditFile};
+    use decouple::exec::progress::ProgressEvent;
+    if cfg!(debug_assertions) {
+        panic!(
+            "the claim-by-claim audit runs about 80 simulations: unoptimised that takes hours. \
+             Run the tests optimised: `cargo test --release`"
+        );
+    }
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/experiments/audit_quick.toml");
+    let a = AuditFile::from_file(path.as_ref())
+        .expect("audit_quick.toml parses")
+        .with_precision(precision);
+    let jobs = decouple::exec::pool::default_jobs();
+    let total = audit::plan(&a).expect("the quick audit plans").len();
+    say(&format!(
+        "{folder}: running the quick audit ({total} simulations) on {jobs} core(s); about 10 minutes on 2 cores"
+    ));
+    let start = std::time::Instant::now();
+    let on_event = |e: ProgressEvent<'_>| {
+        if let ProgressEvent::Advanced { done, total } = e {
+            if done % 10 == 0 || done == total {
+                say(&format!(
+                    "  {folder}: {done}/{total} simulations ({:.0} s)",
+                    start.elapsed().as_secs_f64()
+                ));
+            }
+        }
+    };
+    let launcher = decouple::exec::Launcher::new(jobs).observe(&on_event);
+    let report = audit::run_audit(a, &launcher, None).expect("the quick audit runs");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(folder);
+    audit::write_audit(&dir, &report).expect("audit tables are written");
+    say(&format!("{folder}: audit tables in {}", dir.display()));
+    report
+}
