@@ -1,6 +1,32 @@
 //! Typed errors of the library. The binary wraps them with `anyhow` at its edge.
 
+use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What a computation had measured when it failed, carried by its error. Type-erased so
+/// that this module names no layer of the crate; the layer that made it reads it back
+/// (`sim::train::executor::diverged_run` for a diverged run's log).
+#[derive(Clone)]
+pub struct Partial(Arc<dyn Any + Send + Sync>);
+
+impl Partial {
+    /// Wrap what was measured.
+    pub fn new<T: Any + Send + Sync>(value: T) -> Self {
+        Partial(Arc::new(value))
+    }
+
+    /// What was measured, if it is a `T`.
+    pub fn get<T: Any>(&self) -> Option<&T> {
+        self.0.downcast_ref()
+    }
+}
+
+impl std::fmt::Debug for Partial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Partial(..)")
+    }
+}
 
 /// Everything that can go wrong inside the library.
 #[derive(Debug, thiserror::Error)]
@@ -96,6 +122,8 @@ pub enum Error {
         step: usize,
         /// What was non-finite (`loss` or `weights`).
         what: &'static str,
+        /// What the run had logged before it diverged, where the executor kept it.
+        partial: Option<Partial>,
     },
     /// A linear algebra routine failed (e.g. a singular system in a probe).
     #[error("linear algebra failure in {context}")]

@@ -150,10 +150,6 @@ fn cli_reports_bad_input_clearly_and_writes_nothing() {
         ),
         (common::small_config("none").replace("d1 = 60", "d1 = 5"), "model.d1"),
         (
-            common::small_config("none").replace("lr = 1.0", "lr = 1e300"),
-            "diverged at step",
-        ),
-        (
             common::small_config("none").replace("kind = \"none\"", "kind = \"crop\""),
             "crop",
         ),
@@ -216,4 +212,128 @@ fn config_files_in_experiments_parse_and_check() {
                 .unwrap_or_else(|e| panic!("{name}: {e}"));
         }
     }
+}
+
+/// The header of an NPY file and its values (row-major).
+fn read_npy(path: &std::path::Path) -> (String, Vec<f64>) {
+    let bytes = std::fs::read(path).unwrap();
+    assert_eq!(&bytes[..8], b"\x93NUMPY\x01\x00", "{}", path.display());
+    let len = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    assert_eq!((10 + len) % 64, 0);
+    let header = String::from_utf8(bytes[10..10 + len].to_vec()).unwrap();
+    let values = bytes[10 + len..]
+        .chunks_exact(8)
+        .map(|c| f64::from_le_bytes(c.try_into().unwrap()))
+        .collect();
+    (header, values)
+}
+
+#[test]
+fn save_weights_writes_the_arrays_and_none_writes_the_tables_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |v: &str| {
+        common::small_config("random_mask").replace(
+            "eval_samples = 200",
+            &format!("eval_samples = 200\nsave_weights = \"{v}\""),
+        )
+    };
+    // The default: the six tables, nothing else, and no arrays kept in memory.
+    let none = executor::run(&common::settings(&common::small_config("random_mask")), &mut Silent).unwrap();
+    assert!(none.arrays.is_none());
+    io::write_run(&dir.path().join("none"), &none, None).unwrap();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path().join("none"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    let mut expected: Vec<_> = io::RUN_FILES.iter().map(|s| s.to_string()).collect();
+    expected.sort();
+    assert_eq!(names, expected);
+
+    let logged = executor::run(&common::settings(&with("logged")), &mut Silent).unwrap();
+    let out = dir.path().join("logged");
+    io::write_run(&out, &logged, None).unwrap();
+    let (m, d1, d) = (30, 60, 10);
+    let (h, w) = read_npy(&out.join("W.npy"));
+    assert!(h.contains("'shape': (30, 60), }"), "{h}");
+    assert_eq!(w[d1 + 2], logged.network.w[(1, 2)]);
+    assert_eq!(w.len(), m * d1);
+    let (h, b) = read_npy(&out.join("b.npy"));
+    assert!(h.contains("'shape': (30,), }"), "{h}");
+    assert_eq!(b, logged.bias);
+    let (h, dict) = read_npy(&out.join("M.npy"));
+    assert!(h.contains("'shape': (60, 10), }"), "{h}");
+    assert_eq!(dict[d + 3], logged.arrays.as_ref().unwrap().dictionary[(1, 3)]);
+    // W0 is the untrained network: the step-0 snapshot; the last snapshot is the trained W.
+    assert_eq!(read_npy(&out.join("W0.npy")).1, read_npy(&out.join("W_step0.npy")).1);
+    assert_ne!(read_npy(&out.join("W0.npy")).1, w);
+    for step in [10, 20, 30] {
+        assert!(out.join(format!("W_step{step}.npy")).exists());
+        assert!(out.join(format!("b_step{step}.npy")).exists());
+    }
+    assert_eq!(read_npy(&out.join("W_step40.npy")).1, w);
+    assert_eq!(read_npy(&out.join("b_step40.npy")).1, b);
+    // The tables are those of the same run without arrays (only the settings' key differs).
+    for name in ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv"] {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            std::fs::read(dir.path().join("none").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+
+    let fin = executor::run(&common::settings(&with("final")), &mut Silent).unwrap();
+    assert!(fin.arrays.as_ref().unwrap().snapshots.is_empty());
+    assert_eq!(io::array_files(&fin).len(), 4);
+    let text = with("sometimes");
+    let err = Config::from_toml_str(&text, std::path::Path::new("x.toml"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("save_weights") && err.contains("logged"), "{err}");
+}
+
+#[test]
+fn a_diverged_run_keeps_its_log_writes_a_marker_and_fails_naming_the_step() {
+    let exe = env!("CARGO_BIN_EXE_decouple");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("huge_lr.toml");
+    std::fs::write(
+        &cfg,
+        common::small_config("random_mask").replace("lr = 1.0", "lr = 1e6"),
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = std::process::Command::new(exe)
+        .args(["run", cfg.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "a diverging run must fail: {err}");
+    let run = out.join("small_random_mask");
+    let marker = std::fs::read_to_string(run.join("DIVERGED")).expect("a DIVERGED marker");
+    let step: usize = marker
+        .strip_prefix("training diverged at step ")
+        .and_then(|r| r.split(':').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no step in {marker:?}"));
+    assert!((1..=40).contains(&step), "{marker}");
+    assert!(marker.contains("train.lr"), "{marker}");
+    assert!(err.contains(&format!("step {step}")), "{err}");
+    // metrics.csv: step 0 and every logged step before the divergence, nothing after.
+    let metrics = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let steps: Vec<usize> = metrics
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap().parse().unwrap())
+        .collect();
+    let expected: Vec<usize> = (0..step).step_by(10).collect();
+    assert_eq!(steps, expected, "{metrics}");
+    assert!(run.join("manifest.json").exists());
+    assert!(!run.join("summary.csv").exists());
+    // The library carries the same log in its error.
+    let s = common::settings(&common::small_config("random_mask").replace("lr = 1.0", "lr = 1e6"));
+    let e = executor::run(&s, &mut Silent).unwrap_err();
+    let d = executor::diverged_run(&e).expect("the divergence carries the log");
+    assert_eq!(d.step, step);
+    assert_eq!(d.log.iter().map(|r| r.step).collect::<Vec<_>>(), expected);
 }

@@ -123,7 +123,7 @@ pub fn main(args: &RunArgs) -> Result<()> {
     let estimate =
         CostModel::calibrate().plan_seconds(&jobs.iter().map(|j| j.settings.clone()).collect::<Vec<_>>(), workers);
     let launched = if let [job] = jobs.as_slice() {
-        one_with_bar(job, args.quiet)?
+        one_with_bar(job, args.quiet)
     } else {
         let bar = progress::bar(jobs.len(), args.quiet, "decouple run", "runs");
         let on_event = |e: ProgressEvent<'_>| match e {
@@ -135,9 +135,9 @@ pub fn main(args: &RunArgs) -> Result<()> {
         };
         let l = Launcher::new(workers).observe(&on_event).launch(&jobs);
         bar.finish_and_clear();
-        l?
+        l.map_err(anyhow::Error::from)
     };
-    let outcomes = launched.all()?;
+    let outcomes = launched.map_err(|e| keep_diverged(args, e))?.all()?;
     write_outputs(args, &jobs, &outcomes, estimate)?;
     if args.seeds > 1 {
         write_over_seeds(args, &jobs)?;
@@ -191,6 +191,25 @@ fn dry_run(jobs: &[Job], workers: usize) -> Result<()> {
         progress::duration_text(model.plan_seconds(&all, workers))
     );
     Ok(())
+}
+
+/// If `error` is a run's divergence, write what it had logged (`metrics.csv`,
+/// `manifest.json`, `DIVERGED`) into its folder and say so in the error.
+fn keep_diverged(args: &RunArgs, error: anyhow::Error) -> anyhow::Error {
+    let Some(d) = error.downcast_ref().and_then(executor::diverged_run) else {
+        return error;
+    };
+    let dir = run_folder(args, &d.settings);
+    let kept = match io::write_diverged(&dir, d, Some(command_line())) {
+        Ok(()) => format!(
+            "the {} rows logged before step {} are in {}, with DIVERGED",
+            d.log.len(),
+            d.step,
+            dir.join("metrics.csv").display()
+        ),
+        Err(e) => format!("could not keep the rows logged before the divergence: {e}"),
+    };
+    error.context(kept)
 }
 
 /// One training job through the launcher, with a progress bar over its steps.

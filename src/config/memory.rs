@@ -11,8 +11,12 @@
 //! for faer's workspaces and temporaries. It is an order of magnitude, meant to refuse a
 //! run that cannot fit (`model.d1 = 100000000`) with a clear message instead of an
 //! allocation failure deep inside the linear algebra.
+//!
+//! With `[metrics] save_weights = "logged"` a run also keeps W and b at every logged
+//! step until it writes them ([`snapshot_bytes`]); they count in the estimate, and more
+//! than [`SNAPSHOT_LIMIT`] of them is refused naming the key.
 
-use super::Settings;
+use super::{SaveWeights, Settings};
 use crate::error::{Error, Result};
 
 /// Bytes of one f64.
@@ -39,7 +43,48 @@ pub fn estimate_bytes(s: &Settings) -> f64 {
         + 2.0 * d1 * n_eval + 2.0 * m * n_eval
         + n_probe * (2.0 * d1 + d + 2.0 * m) + gram
         + m * d;
-    floats * F64 * OVERHEAD
+    floats * F64 * OVERHEAD + snapshot_bytes(s)
+}
+
+/// The most bytes of W and b snapshots a run may keep (`save_weights = "logged"`): also
+/// what it writes to disk, so a sane size for a notebook, not only for the machine.
+pub const SNAPSHOT_LIMIT: f64 = 2.0 * 1024.0 * 1024.0 * 1024.0;
+
+/// Logged steps of a run: step 0, every `train.log_every` steps, and the last.
+pub fn logged_steps(s: &Settings) -> usize {
+    let (steps, every) = (s.train.steps, s.train.log_every.max(1));
+    1 + steps / every + usize::from(steps % every != 0)
+}
+
+/// The bytes of the W and b snapshots a run keeps: (m·d1 + m) f64 per logged step with
+/// `save_weights = "logged"`, nothing otherwise.
+pub fn snapshot_bytes(s: &Settings) -> f64 {
+    if s.metrics.save_weights != SaveWeights::Logged {
+        return 0.0;
+    }
+    let per_step = (s.network.m as f64) * (s.model.d1 as f64 + 1.0) * F64;
+    logged_steps(s) as f64 * per_step
+}
+
+/// Refuse `save_weights = "logged"` when its snapshots exceed [`SNAPSHOT_LIMIT`], naming
+/// the key.
+pub fn ensure_snapshots_fit(s: &Settings) -> Result<()> {
+    let bytes = snapshot_bytes(s);
+    if bytes <= SNAPSHOT_LIMIT {
+        return Ok(());
+    }
+    Err(Error::InvalidParam {
+        key: "metrics.save_weights",
+        value: format!(
+            "\"logged\" ({} of W and b at {} logged steps, network.m = {}, model.d1 = {}, limit {})",
+            human(bytes),
+            logged_steps(s),
+            s.network.m,
+            s.model.d1,
+            human(SNAPSHOT_LIMIT)
+        ),
+        reason: "the snapshots at every logged step are too large: use \"final\" or a larger train.log_every",
+    })
 }
 
 /// `MemAvailable` of `/proc/meminfo` in bytes, if this system has it.
@@ -68,6 +113,7 @@ pub fn human(bytes: f64) -> String {
 
 /// Refuse a run whose estimate exceeds `available` bytes (no check when unknown).
 pub fn ensure_fits(s: &Settings, available: Option<f64>) -> Result<()> {
+    ensure_snapshots_fit(s)?;
     let needed = estimate_bytes(s);
     match available {
         Some(avail) if needed > avail => Err(Error::TooLarge {
@@ -122,6 +168,26 @@ mod tests {
         assert!(err.contains("16.0 GiB"), "{err}");
         assert!(err.contains("model.d1 = 100000000"), "{err}");
         assert!(err.contains("TiB"), "{err}");
+    }
+
+    #[test]
+    fn logged_snapshots_count_and_are_refused_when_too_large() {
+        let mut s = settings(32);
+        assert_eq!(snapshot_bytes(&s), 0.0);
+        let base = estimate_bytes(&s);
+        s.metrics.save_weights = SaveWeights::Logged;
+        let per = (s.network.m * (s.model.d1 + 1) * 8) as f64;
+        assert_eq!(snapshot_bytes(&s), logged_steps(&s) as f64 * per);
+        assert_eq!(estimate_bytes(&s), base + snapshot_bytes(&s));
+        ensure_fits(&s, None).unwrap();
+        s.train.steps = 1_000_000;
+        s.train.log_every = 1;
+        s.model.d1 = 10_000;
+        let err = ensure_fits(&s, None).unwrap_err().to_string();
+        assert!(err.contains("metrics.save_weights"), "{err}");
+        assert!(err.contains("train.log_every"), "{err}");
+        s.metrics.save_weights = SaveWeights::Final;
+        assert_eq!(snapshot_bytes(&s), 0.0);
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub use size_rule::SizeRule;
 
 pub use sections::{
     AugmentationConfig, AugmentationKind, AugmentationSettings, CodeKind, DictionaryKind, MetricsConfig, ModelConfig,
-    NetworkConfig, Precision, ProbeConfig, TrainConfig,
+    NetworkConfig, Precision, ProbeConfig, SaveWeights, TrainConfig,
 };
 
 /// A whole experiment file, as written.

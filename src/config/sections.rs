@@ -187,6 +187,31 @@ pub struct MetricsConfig {
     /// An atom is covered when it is some neuron's best atom with alignment above this.
     #[serde(default = "default_coverage_alignment")]
     pub coverage_alignment: f64,
+    /// Which weight arrays a run writes as `.npy` files beside its tables. Left out of the
+    /// settings' JSON (and hash) at its default, `none`.
+    #[serde(default, skip_serializing_if = "SaveWeights::is_none")]
+    pub save_weights: SaveWeights,
+}
+
+/// Which weight arrays a run keeps and writes as `.npy` files (`[metrics] save_weights`).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SaveWeights {
+    /// No arrays (the default): the run's folder holds its tables only.
+    #[default]
+    None,
+    /// The trained W (`W.npy`, m×d1), its biases (`b.npy`, m), the dictionary M (`M.npy`,
+    /// d1×d) and the initial weights (`W0.npy`, m×d1).
+    Final,
+    /// As `final`, and W and b at every logged step (`W_step<k>.npy`, `b_step<k>.npy`).
+    Logged,
+}
+
+impl SaveWeights {
+    /// Is it the default, `none`?
+    pub fn is_none(&self) -> bool {
+        *self == SaveWeights::None
+    }
 }
 
 fn default_eval_samples() -> usize {
@@ -212,6 +237,7 @@ impl Default for MetricsConfig {
             support_share: default_support_share(),
             support_floor: default_support_floor(),
             coverage_alignment: default_coverage_alignment(),
+            save_weights: SaveWeights::None,
         }
     }
 }

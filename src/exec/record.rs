@@ -23,14 +23,14 @@ use crate::sim::metrics::FeatureReport;
 use crate::sim::network::Network;
 use crate::sim::probes::{ProbeFeatures, ProbeRow, ProbeTask};
 use crate::sim::summary::{Metric, Summary};
-use crate::sim::train::executor::{LogRow, RunOutput};
+use crate::sim::train::executor::{LogRow, RunArrays, RunOutput, Snapshot};
 
 /// Alignment threshold of the `steps_to_align` metric.
 pub const ALIGN_THRESHOLD: f64 = 0.5;
 
 /// The format of `output.bin`: raised whenever what a run computes or stores changes, so
 /// that records of other code are recomputed, never reused silently.
-pub const FULL_RECORD_VERSION: u32 = 1;
+pub const FULL_RECORD_VERSION: u32 = 2;
 
 /// The build that computes: the FNV-1a hash of the running executable's bytes, so that a
 /// record written by another build (a code change, another machine's binary) is never
@@ -195,6 +195,60 @@ struct Stored {
     bias: Vec<f64>,
     wall_seconds: f64,
     step_seconds: f64,
+    arrays: Option<StoredArrays>,
+}
+
+/// The arrays `[metrics] save_weights` keeps ([`RunArrays`]), every bit.
+#[derive(Serialize, Deserialize)]
+struct StoredArrays {
+    #[serde(with = "crate::sim::linalg::mat_serde")]
+    dictionary: faer::Mat<f64>,
+    #[serde(with = "crate::sim::linalg::mat_serde")]
+    init_network: faer::Mat<f64>,
+    snapshots: Vec<StoredSnapshot>,
+}
+
+/// One [`Snapshot`] as stored.
+#[derive(Serialize, Deserialize)]
+struct StoredSnapshot {
+    step: usize,
+    #[serde(with = "crate::sim::linalg::mat_serde")]
+    network: faer::Mat<f64>,
+    bias: Vec<f64>,
+}
+
+impl StoredArrays {
+    fn of(a: &RunArrays) -> Self {
+        StoredArrays {
+            dictionary: a.dictionary.clone(),
+            init_network: a.init_network.w.clone(),
+            snapshots: a
+                .snapshots
+                .iter()
+                .map(|s| StoredSnapshot {
+                    step: s.step,
+                    network: s.network.w.clone(),
+                    bias: s.bias.clone(),
+                })
+                .collect(),
+        }
+    }
+
+    fn into_arrays(self) -> RunArrays {
+        RunArrays {
+            dictionary: self.dictionary,
+            init_network: Network { w: self.init_network },
+            snapshots: self
+                .snapshots
+                .into_iter()
+                .map(|s| Snapshot {
+                    step: s.step,
+                    network: Network { w: s.network },
+                    bias: s.bias,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// The whole output of a run, as `output.bin` keeps it.
@@ -230,6 +284,7 @@ impl FullRecord {
             bias: out.bias.clone(),
             wall_seconds: out.wall_seconds,
             step_seconds: out.step_seconds,
+            arrays: out.arrays.as_deref().map(StoredArrays::of),
         };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_allocvec(&stored).map_err(|e| Error::Record(e.to_string()))?);
@@ -300,6 +355,7 @@ impl FullRecord {
             bias: s.bias,
             wall_seconds: s.wall_seconds,
             step_seconds: s.step_seconds,
+            arrays: s.arrays.map(|a| Box::new(a.into_arrays())),
         })
     }
 }

@@ -2,10 +2,13 @@
 //! interrupted run never leaves a truncated file that looks complete), the one CSV style of
 //! the crate ([`csv_bytes`], [`finish_csv`]), a run's tables (`metrics.csv`, `neurons.csv`,
 //! `alpha.csv`, `probes.csv`, `summary.csv`), its `manifest.json`, and the content hash that
-//! names a run by its settings ([`hash`]).
+//! names a run by its settings ([`hash`]); the `.npy` weight arrays of
+//! `[metrics] save_weights` ([`npy`]) and the partial output of a run that diverged
+//! ([`write_diverged`]).
 
 pub mod hash;
 pub mod lock;
+pub mod npy;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,7 +17,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::sim::summary::{Metric, Summary};
-use crate::sim::train::executor::RunOutput;
+use crate::sim::train::executor::{DivergedRun, RunOutput};
 
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -149,8 +152,61 @@ pub const RUN_FILES: [&str; 6] = [
     "manifest.json",
 ];
 
-/// Write every table of a run into `dir` (created if needed). `summary.csv` gets the wall
-/// time appended; all other files are deterministic in the settings.
+/// The marker file of a run that diverged ([`write_diverged`]).
+pub const DIVERGED_FILE: &str = "DIVERGED";
+
+/// The `.npy` files of a run's weight arrays (`[metrics] save_weights`), name and bytes:
+/// none without arrays; `W.npy`, `b.npy`, `M.npy`, `W0.npy`; and `W_step<k>.npy`,
+/// `b_step<k>.npy` per kept snapshot.
+pub fn array_files(out: &RunOutput) -> Vec<(String, Vec<u8>)> {
+    let Some(a) = out.arrays.as_deref() else {
+        return Vec::new();
+    };
+    let mut files = vec![
+        ("W.npy".to_string(), npy::matrix_bytes(out.network.w.as_ref())),
+        ("b.npy".to_string(), npy::vector_bytes(&out.bias)),
+        ("M.npy".to_string(), npy::matrix_bytes(a.dictionary.as_ref())),
+        ("W0.npy".to_string(), npy::matrix_bytes(a.init_network.w.as_ref())),
+    ];
+    for snap in &a.snapshots {
+        files.push((
+            format!("W_step{}.npy", snap.step),
+            npy::matrix_bytes(snap.network.w.as_ref()),
+        ));
+        files.push((format!("b_step{}.npy", snap.step), npy::vector_bytes(&snap.bias)));
+    }
+    files
+}
+
+/// The manifest of a run of `settings`.
+fn manifest_bytes(settings: &crate::config::Settings, wall_seconds: f64, command: Option<String>) -> Result<Vec<u8>> {
+    let manifest = Manifest {
+        settings: settings.clone(),
+        seed: settings.seed,
+        crate_version: env!("CARGO_PKG_VERSION"),
+        git_commit: git_commit(),
+        threads_per_simulation: 1,
+        wall_seconds,
+        command,
+    };
+    Ok(serde_json::to_vec_pretty(&manifest)?)
+}
+
+/// Remove `path` if it is there.
+fn remove_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::Write {
+            path: path.to_path_buf(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Write every table of a run into `dir` (created if needed), and its `.npy` arrays when
+/// it kept some ([`array_files`]). `summary.csv` gets the wall time appended; all other
+/// files are deterministic in the settings. A `DIVERGED` marker of an earlier run in `dir`
+/// is removed.
 pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result<()> {
     // Everything is serialised before the first file is written: an error leaves no files.
     let metrics = log_bytes(&out.log)?;
@@ -160,21 +216,59 @@ pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result
     let mut summary = out.summary();
     summary.push(Metric::WallSeconds, out.wall_seconds);
     let summary = summary_bytes(&summary)?;
-    let manifest = Manifest {
-        settings: out.settings.clone(),
-        seed: out.settings.seed,
-        crate_version: env!("CARGO_PKG_VERSION"),
-        git_commit: git_commit(),
-        threads_per_simulation: 1,
-        wall_seconds: out.wall_seconds,
-        command,
-    };
-    let manifest = serde_json::to_vec_pretty(&manifest)?;
+    let manifest = manifest_bytes(&out.settings, out.wall_seconds, command)?;
+    let arrays = array_files(out);
     for (name, bytes) in RUN_FILES
         .iter()
         .zip([metrics, neurons, alpha, probes, summary, manifest])
     {
         write_atomic(&dir.join(name), &bytes)?;
     }
-    Ok(())
+    for (name, bytes) in &arrays {
+        write_atomic(&dir.join(name), bytes)?;
+    }
+    remove_if_present(&dir.join(DIVERGED_FILE))
+}
+
+/// The text of the `DIVERGED` marker: the step, what was not finite, the rows kept, the
+/// suggestion of a smaller `train.lr`.
+pub fn diverged_text(d: &DivergedRun) -> String {
+    let last = d.log.last().map_or(0, |r| r.step);
+    format!(
+        "training diverged at step {}: {} is not finite\n\
+         metrics.csv holds the {} rows logged before it (steps 0 to {last})\n\
+         try a smaller train.lr (this run had train.lr = {})\n",
+        d.step,
+        d.what,
+        d.log.len(),
+        d.settings.train.lr
+    )
+}
+
+/// Write what a run that diverged had measured into `dir`: `metrics.csv` (the rows logged
+/// before the divergence), `manifest.json` and the `DIVERGED` marker ([`diverged_text`]).
+/// The other tables and arrays of an earlier run in `dir` are removed, so that the folder
+/// holds this run only.
+pub fn write_diverged(dir: &Path, d: &DivergedRun, command: Option<String>) -> Result<()> {
+    let metrics = log_bytes(&d.log)?;
+    let manifest = manifest_bytes(&d.settings, d.wall_seconds, command)?;
+    for name in RUN_FILES
+        .iter()
+        .filter(|n| !matches!(**n, "metrics.csv" | "manifest.json"))
+    {
+        remove_if_present(&dir.join(name))?;
+    }
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let ours = ["W", "b", "M", "W0"].iter().any(|s| name == format!("{s}.npy"))
+                || ((name.starts_with("W_step") || name.starts_with("b_step")) && name.ends_with(".npy"));
+            if ours {
+                remove_if_present(&e.path())?;
+            }
+        }
+    }
+    write_atomic(&dir.join("metrics.csv"), &metrics)?;
+    write_atomic(&dir.join("manifest.json"), &manifest)?;
+    write_atomic(&dir.join(DIVERGED_FILE), diverged_text(d).as_bytes())
 }

@@ -5,8 +5,8 @@ use std::time::Instant;
 
 use faer::Mat;
 
-use crate::config::{Precision, Settings};
-use crate::error::{Error, Result};
+use crate::config::{Precision, SaveWeights, Settings};
+use crate::error::{Error, Partial, Result};
 use crate::sim::augment::{self, Augmentation};
 use crate::sim::data::{Batch, SparseCoding};
 use crate::sim::floor::{EvalBatches, LossEval};
@@ -67,6 +67,56 @@ pub struct RunOutput {
     pub wall_seconds: f64,
     /// Of which inside the SGD steps (the rest: metrics, logging, probes, loss evaluation).
     pub step_seconds: f64,
+    /// The arrays `[metrics] save_weights` asks for (`None` with `save_weights = "none"`,
+    /// so that a run keeps no more memory than it needs).
+    pub arrays: Option<Box<RunArrays>>,
+}
+
+/// The weight arrays of a run kept for its `.npy` files (`[metrics] save_weights`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunArrays {
+    /// The dictionary M, d1×d.
+    pub dictionary: Mat<f64>,
+    /// The initial weights W0, m×d1.
+    pub init_network: Network,
+    /// W and b at every logged step (`save_weights = "logged"`; empty with `"final"`).
+    pub snapshots: Vec<Snapshot>,
+}
+
+/// W and b at one logged step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// Steps done.
+    pub step: usize,
+    /// W, m×d1.
+    pub network: Network,
+    /// The biases b.
+    pub bias: Vec<f64>,
+}
+
+/// What a run that diverged had measured, carried by its [`Error::Diverged`] (read it
+/// with [`diverged_run`]).
+#[derive(Debug, Clone)]
+pub struct DivergedRun {
+    /// The resolved settings.
+    pub settings: Settings,
+    /// The rows logged before the divergence (step 0 first).
+    pub log: Vec<LogRow>,
+    /// The SGD step (1-based) at which it diverged.
+    pub step: usize,
+    /// What was non-finite (`loss` or `weights`).
+    pub what: &'static str,
+    /// Wall time until the divergence in seconds.
+    pub wall_seconds: f64,
+}
+
+/// The partial log of a run that diverged, if `error` is the divergence of a run of
+/// [`run`].
+pub fn diverged_run(error: &Error) -> Option<&DivergedRun> {
+    match error {
+        Error::Diverged { partial: Some(p), .. } => p.get::<DivergedRun>(),
+        _ => None,
+    }
 }
 
 impl RunOutput {
@@ -220,7 +270,11 @@ pub fn drive<S: Solver>(
         let l = solver.step()?;
         in_steps += clock.elapsed().as_secs_f64();
         if !l.is_finite() {
-            return Err(Error::Diverged { step: t, what: "loss" });
+            return Err(Error::Diverged {
+                step: t,
+                what: "loss",
+                partial: None,
+            });
         }
         sum += l;
         len += 1;
@@ -259,13 +313,25 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
     let eval = eval_batch(&trainer);
     let init_net = trainer.network().into_owned();
     let init_bias = trainer.current_biases();
+    let keep_snapshots = settings.metrics.save_weights == SaveWeights::Logged;
+    let mut snapshots = Vec::new();
+    let mut snapshot = |trainer: &Trainer<T>, step: usize| {
+        if keep_snapshots {
+            snapshots.push(Snapshot {
+                step,
+                network: trainer.network().into_owned(),
+                bias: trainer.current_biases(),
+            });
+        }
+    };
 
     let (row0, init_features) = log_row(&trainer, &eval, 0, f64::NAN);
     observer.on_log(&row0);
+    snapshot(&trainer, 0);
     let mut log = vec![row0];
     let mut final_loss = f64::NAN;
     let mut last_report = None;
-    let step_seconds = drive(
+    let driven = drive(
         &mut trainer,
         settings.train.steps,
         settings.train.log_every,
@@ -275,10 +341,12 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
             let (row, report) = log_row(trainer, &eval, t, mean_loss);
             observer.on_log(&row);
             log.push(row);
+            snapshot(trainer, t);
             last_report = Some(report);
             Ok(())
         },
-    )?;
+    );
+    let step_seconds = driven.map_err(|e| with_partial_log(e, settings, &log, start))?;
     let final_features = last_report.expect("at least one step is logged");
     let bias = trainer.current_biases();
     let net = trainer.network().into_owned();
@@ -290,6 +358,7 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
     };
     let probes = run_probes(settings, &trainer, &ends)?;
     let loss_eval = evaluate_losses(settings, &trainer, &ends);
+    let arrays = arrays_of(settings, &trainer, init_net, snapshots);
     Ok(RunOutput {
         settings: settings.clone(),
         log,
@@ -302,6 +371,42 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
         bias,
         wall_seconds: start.elapsed().as_secs_f64(),
         step_seconds,
+        arrays,
+    })
+}
+
+/// A divergence with what the run had logged before it ([`DivergedRun`]); any other
+/// error as it is.
+fn with_partial_log(e: Error, settings: &Settings, log: &[LogRow], start: Instant) -> Error {
+    match e {
+        Error::Diverged { step, what, .. } => Error::Diverged {
+            step,
+            what,
+            partial: Some(Partial::new(DivergedRun {
+                settings: settings.clone(),
+                log: log.to_vec(),
+                step,
+                what,
+                wall_seconds: start.elapsed().as_secs_f64(),
+            })),
+        },
+        other => other,
+    }
+}
+
+/// The arrays `[metrics] save_weights` asks for (none with `"none"`).
+fn arrays_of<T: Real>(
+    settings: &Settings,
+    trainer: &Trainer<T>,
+    init_network: Network,
+    snapshots: Vec<Snapshot>,
+) -> Option<Box<RunArrays>> {
+    (!settings.metrics.save_weights.is_none()).then(|| {
+        Box::new(RunArrays {
+            dictionary: trainer.model().dict.matrix().to_owned(),
+            init_network,
+            snapshots,
+        })
     })
 }
 

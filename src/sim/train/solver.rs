@@ -215,6 +215,7 @@ impl<T: Real> Trainer<T> {
             return Err(Error::Diverged {
                 step: self.step.max(1),
                 what: "weights",
+                partial: None,
             });
         }
         let scale = bias_scale(s, self.aug.as_ref(), self.step.saturating_sub(1));
