@@ -1,6 +1,6 @@
 """Re-plot a run's training curves and its |cos(w_i, M_j)| heatmap from its tables.
 
-    python examples/replot_run.py RUN_DIR OUT.png
+    python python/examples/replot_run.py RUN_DIR OUT.png
 
 RUN_DIR is a folder that ``decouple run`` wrote (``metrics.csv``, ``neurons.csv``,
 ``alpha.csv``, ...). Left: the loss and the median alignment against the step. Right:
@@ -31,7 +31,7 @@ def cosines(run) -> np.ndarray:
 
 def main(argv: list) -> int:
     if len(argv) != 3:
-        print("usage: python examples/replot_run.py RUN_DIR OUT.png", file=sys.stderr)
+        print("usage: python python/examples/replot_run.py RUN_DIR OUT.png", file=sys.stderr)
         return 2
     run = load_run(argv[1])
     if run.diverged:
