@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "decouple",
-    version,
+    version = decouple::io::provenance::version_line(),
     about = "Simulate and audit Wen & Li (ICML 2021): contrastive learning on sparse coding data"
 )]
 struct Cli {
@@ -34,6 +34,8 @@ enum Command {
 }
 
 fn main() -> Result<()> {
+    // The manifests' and the report's start time: when the command started.
+    let _ = decouple::io::provenance::started_utc();
     match Cli::parse().command {
         Command::Run(args) => cli::run::main(&args),
         Command::Audit(args) => cli::audit::main(&args),

@@ -100,7 +100,7 @@ fn same_config_and_seed_give_byte_identical_tables() {
     let dir = tempfile::tempdir().unwrap();
     for run in ["a", "b"] {
         let out = executor::run(&s, &mut Silent).unwrap();
-        io::write_run(&dir.path().join(run), &out, None).unwrap();
+        io::write_run(&dir.path().join(run), &out, None, &[]).unwrap();
     }
     for f in ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv"] {
         let a = std::fs::read(dir.path().join("a").join(f)).unwrap();

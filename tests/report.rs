@@ -291,7 +291,7 @@ fn plots_write_nonempty_svgs() {
     for (label, t) in [("none", &tasks[0]), ("random_mask", &tasks[2])] {
         let out = executor::run(&t.settings, &mut Silent).unwrap();
         let dir = tmp.path().join(label);
-        io::write_run(&dir, &out, None).unwrap();
+        io::write_run(&dir, &out, None, &[]).unwrap();
         runs.push((label.to_string(), dir));
     }
     let figs = tmp.path().join("figs");

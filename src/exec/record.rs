@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::io::{self, write_atomic};
+use crate::io::{self, write_atomic, ExperimentSource};
 use crate::sim::floor::LossEval;
 use crate::sim::metrics::FeatureReport;
 use crate::sim::network::Network;
@@ -156,10 +156,11 @@ pub fn load_record(dir: &Path, hash: &str) -> Found<RunRecord> {
 }
 
 /// Write a finished run's tables and its [`RunRecord`] under `dir/runs/<hash>/` (the
-/// record last: its presence marks the run finished).
-pub fn store_record(dir: &Path, hash: &str, out: &RunOutput) -> Result<RunRecord> {
+/// record last: its presence marks the run finished); the manifest names `sources` and the
+/// process's command line.
+pub fn store_record(dir: &Path, hash: &str, out: &RunOutput, sources: &[ExperimentSource]) -> Result<RunRecord> {
     let rd = run_dir(dir, hash);
-    io::write_run(&rd, out, None)?;
+    io::write_run(&rd, out, Some(io::provenance::command_line()), sources)?;
     let rec = RunRecord::of(hash, out)?;
     write_atomic(&rd.join("record.json"), &serde_json::to_vec_pretty(&rec)?)?;
     Ok(rec)
