@@ -41,7 +41,7 @@ pub fn main(args: &ReportArgs) -> Result<()> {
     let lines = RunLines::new(args.quiet);
     let on_event = |e: decouple::exec::progress::ProgressEvent<'_>| lines.event(e);
     let (sections, stats) = report::report_sections(args.scale, &args.experiments, &args.out, jobs, &on_event)?;
-    let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64());
+    let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64(), &args.experiments)?;
     let path = args.out.join("REPORT.md");
     write_atomic(&path, md.as_bytes())?;
     let wall = start.elapsed().as_secs_f64();
