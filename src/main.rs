@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "decouple",
-    version,
+    version = decouple::io::provenance::version_line(),
     about = "Simulate and audit Wen & Li (ICML 2021): contrastive learning on sparse coding data",
     after_help = "Exit codes: 0 success; 1 an input or runtime error (bad file or override, missing \
                   file, diverged run, locked folder); 2 a usage error (bad flags, bad --shard); 3 `decouple \
@@ -41,6 +41,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // The manifests' and the report's start time: when the command started.
+    let _ = decouple::io::provenance::started_utc();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

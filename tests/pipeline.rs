@@ -100,7 +100,7 @@ fn same_config_and_seed_give_byte_identical_tables() {
     let dir = tempfile::tempdir().unwrap();
     for run in ["a", "b"] {
         let out = executor::run(&s, &mut Silent).unwrap();
-        io::write_run(&dir.path().join(run), &out, None).unwrap();
+        io::write_run(&dir.path().join(run), &out, None, &[]).unwrap();
     }
     for f in ["metrics.csv", "neurons.csv", "alpha.csv", "probes.csv"] {
         let a = std::fs::read(dir.path().join("a").join(f)).unwrap();
@@ -240,7 +240,7 @@ fn save_weights_writes_the_arrays_and_none_writes_the_tables_only() {
     // The default: the six tables, nothing else, and no arrays kept in memory.
     let none = executor::run(&common::settings(&common::small_config("random_mask")), &mut Silent).unwrap();
     assert!(none.arrays.is_none());
-    io::write_run(&dir.path().join("none"), &none, None).unwrap();
+    io::write_run(&dir.path().join("none"), &none, None, &[]).unwrap();
     let mut names: Vec<_> = std::fs::read_dir(dir.path().join("none"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
@@ -252,7 +252,7 @@ fn save_weights_writes_the_arrays_and_none_writes_the_tables_only() {
 
     let logged = executor::run(&common::settings(&with("logged")), &mut Silent).unwrap();
     let out = dir.path().join("logged");
-    io::write_run(&out, &logged, None).unwrap();
+    io::write_run(&out, &logged, None, &[]).unwrap();
     let (m, d1, d) = (30, 60, 10);
     let (h, w) = read_npy(&out.join("W.npy"));
     assert!(h.contains("'shape': (30, 60), }"), "{h}");

@@ -136,6 +136,44 @@ fn resume_skips_finished_runs() {
     assert_eq!(read(first.dir.join("sweep.csv")), csv);
 }
 
+/// A record written under another results version (`exec::record::RESULTS_VERSION`) is
+/// reported and recomputed; the others are resumed; `sweep.csv` keeps its bytes.
+#[test]
+fn a_record_of_another_results_version_is_recomputed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = spec(SWEEP).unwrap();
+    let first = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
+    let csv = read(first.dir.join("sweep.csv"));
+    let hash = &s.tasks().unwrap()[5].hash;
+    let path = first.dir.join("runs").join(hash).join("record.json");
+    let mut rec: serde_json::Value = serde_json::from_slice(&read(path.clone())).unwrap();
+    assert_eq!(
+        rec["results_version"],
+        serde_json::json!(decouple::exec::record::RESULTS_VERSION)
+    );
+    rec["results_version"] = serde_json::json!(decouple::exec::record::RESULTS_VERSION + 1);
+    std::fs::write(&path, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    let seen = Mutex::new(Vec::new());
+    let observe = |e: ProgressEvent<'_>| {
+        if let ProgressEvent::RecordCorrupt { path, reason } = e {
+            seen.lock().unwrap().push((path.to_path_buf(), reason.to_string()));
+        }
+    };
+    let second = sweep::run_sweep(&s, tmp.path(), &opts(None), &observe).unwrap();
+    assert_eq!((second.ran, second.skipped, second.corrupt), (1, 7, 1));
+    let seen = seen.into_inner().unwrap();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert_eq!(seen[0].0, path);
+    assert!(seen[0].1.contains("written by results version"), "{seen:?}");
+    assert_eq!(read(first.dir.join("sweep.csv")), csv);
+    // A record without the field (older than results versions) is recomputed too.
+    rec.as_object_mut().unwrap().remove("results_version");
+    std::fs::write(&path, serde_json::to_vec_pretty(&rec).unwrap()).unwrap();
+    let third = sweep::run_sweep(&s, tmp.path(), &opts(None), &silent).unwrap();
+    assert_eq!((third.ran, third.skipped, third.corrupt), (1, 7, 1));
+    assert_eq!(read(first.dir.join("sweep.csv")), csv);
+}
+
 #[test]
 fn progress_goes_to_the_observer() {
     let tmp = tempfile::tempdir().unwrap();
@@ -300,7 +338,7 @@ fn plots_write_nonempty_svgs() {
     ] {
         let out = executor::run(&t.settings, &mut Silent).unwrap();
         let dir = tmp.path().join(label);
-        io::write_run(&dir, &out, None).unwrap();
+        io::write_run(&dir, &out, None, &[]).unwrap();
         runs.push((label.to_string(), dir));
     }
     let figs = tmp.path().join("figs");

@@ -20,7 +20,8 @@ views (x, x), a three-line dataset of ours: the peer's code has no such arm).
 
 Writes one CSV row per (arm, seed): arm, seed, atom_best_cos_max, atom_best_cos_median,
 atom_best_cos_min, final_loss (the mean batch loss of the last epoch), wall_seconds,
-peer_commit, torch. Install the dependencies with scripts/peer/install.sh.
+peer_commit, torch, then the setting it ran: d1, d, m, n, epochs, batch, lr, tau, noise,
+k (settings_columns). Install the dependencies with scripts/peer/install.sh.
 """
 
 import argparse
@@ -105,6 +106,17 @@ def run_one(arm, seed, peer):
     )
 
 
+def settings_columns():
+    """The setting a row ran, as the last columns of peer_code.csv (after the first nine):
+    d1 (the peer's p), d, m, n, epochs, batch, lr, tau, noise (sqrt(ln d)/d) and k (nonzeros
+    of z: sparsity x d)."""
+    s = SETTING
+    return dict(
+        d1=s["p"], d=s["d"], m=s["m"], n=s["n"], epochs=s["epochs"], batch=s["batch"], lr=s["lr"],
+        tau=s["tau"], noise=math.sqrt(math.log(s["d"])) / s["d"], k=round(s["sparsity"] * s["d"]),
+    )
+
+
 def load_peer(repo):
     install_shims()
     sys.path.insert(0, os.path.abspath(repo))
@@ -157,6 +169,7 @@ def main():
                 finally:
                     sys.stdout = saved
             r.update(peer_commit=commit, torch=torch.__version__.split("+")[0])
+            r.update(settings_columns())
             rows.append(r)
             print(
                 f"{arm} seed {seed}: best |cos| per atom max {r['atom_best_cos_max']:.3f} "

@@ -60,7 +60,7 @@ pub fn main(args: &ReportArgs) -> Result<()> {
         return Ok(());
     }
     let (sections, stats) = plan.run(jobs)?;
-    let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64());
+    let md = report::render(args.scale, &sections, start.elapsed().as_secs_f64(), &args.experiments)?;
     let path = args.out.join("REPORT.md");
     write_atomic(&path, md.as_bytes())?;
     let wall = start.elapsed().as_secs_f64();

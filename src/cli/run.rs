@@ -90,12 +90,13 @@ fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
     let mut peer_files = Vec::new();
     for path in &args.experiments {
         let in_file = || format!("in {}", path.display());
+        let source = vec![io::ExperimentSource::of(path)?];
         if is_peer_file(path) {
             let (s, p) = decouple::sim::train::peer::from_file_with(path, &args.set)?;
             for &seed in seeds_of(args, s.seed)?.as_slice() {
                 let mut s2 = s.clone();
                 s2.seed = seed;
-                jobs.push(Job::peer(s2, p.clone())?);
+                jobs.push(Job::peer(s2, p.clone())?.with_sources(source.clone()));
             }
             peer_files.push(path.clone());
             continue;
@@ -103,7 +104,7 @@ fn plan(args: &RunArgs) -> Result<(Vec<Job>, Vec<PathBuf>)> {
         let mut cfg = Config::from_file_with(path, &args.set)?;
         for &seed in seeds_of(args, cfg.seed)?.as_slice() {
             cfg.seed = seed;
-            jobs.push(Job::train(cfg.check().with_context(in_file)?, Keep::Memory)?);
+            jobs.push(Job::train(cfg.check().with_context(in_file)?, Keep::Memory)?.with_sources(source.clone()));
         }
     }
     Ok((jobs, peer_files))
@@ -301,25 +302,21 @@ fn run_folder(args: &RunArgs, settings: &Settings) -> PathBuf {
     }
 }
 
-/// Write every run's tables (a peer run's summary.csv) and print a line or a summary each.
+/// Write every run's tables (a peer run's summary.csv and manifest.json) and print a line or a summary each.
 fn write_outputs(args: &RunArgs, jobs: &[Job], outcomes: &[Outcome], estimate: f64) -> Result<()> {
     let command = command_line();
     for (job, o) in jobs.iter().zip(outcomes) {
         let dir = run_folder(args, &job.settings);
         match o {
             Outcome::Run(out) => {
-                io::write_run(&dir, out, Some(command.clone()))?;
+                io::write_run(&dir, out, Some(command.clone()), &job.sources)?;
                 if jobs.len() == 1 {
                     print_summary(out, &dir, estimate);
                 } else {
                     print_seed_line(out, &dir);
                 }
             }
-            Outcome::Peer(p) => {
-                let mut rows = p.summary();
-                rows.push(Metric::WallSeconds, p.wall_seconds);
-                io::write_atomic(&dir.join("summary.csv"), &io::summary_bytes(&rows)?)?;
-            }
+            Outcome::Peer(p) => io::write_peer_run(&dir, p, Some(command.clone()), &job.sources)?,
             Outcome::Record(_) => bail!("a run of `decouple run` came back as a record"),
         }
     }

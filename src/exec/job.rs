@@ -7,6 +7,7 @@ use crate::config::Settings;
 use crate::error::Result;
 use crate::exec::record::RunRecord;
 use crate::io::hash::settings_hash;
+use crate::io::ExperimentSource;
 use crate::sim::cost::CostModel;
 use crate::sim::train::executor::RunOutput;
 use crate::sim::train::peer::{PeerOutput, PeerParams};
@@ -57,6 +58,9 @@ pub struct Job {
     pub work: Work,
     /// [`settings_hash`] of the settings: the run's name on disk.
     pub hash: String,
+    /// The experiment files the settings were read from (for the manifest of a recorded
+    /// run; empty when the settings were built in code).
+    pub sources: Vec<ExperimentSource>,
 }
 
 impl Job {
@@ -80,7 +84,14 @@ impl Job {
             settings,
             work,
             hash,
+            sources: Vec::new(),
         })
+    }
+
+    /// The job with the experiment files its settings were read from.
+    pub fn with_sources(mut self, sources: Vec<ExperimentSource>) -> Self {
+        self.sources = sources;
+        self
     }
 
     /// The seed.

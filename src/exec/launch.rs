@@ -270,7 +270,12 @@ pub fn run_job(job: &Job) -> Result<Outcome> {
             let out = executor::run(&job.settings, &mut Silent)?;
             match keep {
                 Keep::Memory => Ok(Outcome::Run(Box::new(out))),
-                Keep::Record(dir) => Ok(Outcome::Record(record::store_record(dir, &job.hash, &out)?)),
+                Keep::Record(dir) => Ok(Outcome::Record(record::store_record(
+                    dir,
+                    &job.hash,
+                    &out,
+                    &job.sources,
+                )?)),
                 Keep::Full(dir) => {
                     FullRecord::store(dir, &job.hash, &out)?;
                     Ok(Outcome::Run(Box::new(out)))

@@ -8,7 +8,7 @@
 //!   kept (postcard), so that a resumed audit judges exactly what a fresh one would.
 //!
 //! Each is written last and atomically: its presence marks the run finished. A record
-//! that cannot be read (truncated, corrupt, another run's, another format version) is
+//! that cannot be read (truncated, corrupt, another run's, another [`RESULTS_VERSION`]) is
 //! reported and the run simulated again.
 
 use std::path::{Path, PathBuf};
@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::Settings;
 use crate::error::{Error, Result};
-use crate::io::{self, write_atomic};
+use crate::io::{self, write_atomic, ExperimentSource};
 use crate::sim::floor::LossEval;
 use crate::sim::metrics::FeatureReport;
 use crate::sim::network::Network;
@@ -28,9 +28,15 @@ use crate::sim::train::executor::{LogRow, RunArrays, RunOutput, Snapshot};
 /// Alignment threshold of the `steps_to_align` metric.
 pub const ALIGN_THRESHOLD: f64 = 0.5;
 
-/// The format of `output.bin`: raised whenever what a run computes or stores changes, so
-/// that records of other code are recomputed, never reused silently.
-pub const FULL_RECORD_VERSION: u32 = 2;
+/// The version of what a run computes and records. Raise it whenever a change alters what
+/// a run computes (a number of any metric, table or record) or what a record stores:
+/// records are keyed by the settings alone, and a record written under another version
+/// (or none) is reported and recomputed, never reused silently. Both `record.json`
+/// ([`RunRecord::results_version`]) and `output.bin` carry it.
+pub const RESULTS_VERSION: u32 = 2;
+
+/// The version `output.bin` carries: [`RESULTS_VERSION`] (one constant for both records).
+pub const FULL_RECORD_VERSION: u32 = RESULTS_VERSION;
 
 /// The build that computes: the FNV-1a hash of the running executable's bytes, so that a
 /// record written by another build (a code change, another machine's binary) is never
@@ -62,6 +68,9 @@ pub struct RunRecord {
     pub wall_seconds: f64,
     /// The resolved settings.
     pub settings: serde_json::Value,
+    /// The [`RESULTS_VERSION`] of the code that wrote it (absent in records older than it).
+    #[serde(default)]
+    pub results_version: Option<u32>,
 }
 
 impl RunRecord {
@@ -77,6 +86,7 @@ impl RunRecord {
                 .collect(),
             wall_seconds: out.wall_seconds,
             settings: serde_json::to_value(&out.settings)?,
+            results_version: Some(RESULTS_VERSION),
         })
     }
 
@@ -149,17 +159,23 @@ pub fn load_record(dir: &Path, hash: &str) -> Found<RunRecord> {
         Err(why) => return Found::Corrupt(why),
     };
     match serde_json::from_slice::<RunRecord>(&bytes) {
-        Ok(r) if r.hash == hash => Found::Record(r),
-        Ok(r) => Found::Corrupt(format!("it is the record of run {}", r.hash)),
+        Ok(r) if r.hash != hash => Found::Corrupt(format!("it is the record of run {}", r.hash)),
+        Ok(r) if r.results_version != Some(RESULTS_VERSION) => Found::Corrupt(format!(
+            "written by results version {}, this code is {RESULTS_VERSION}",
+            r.results_version
+                .map_or("none (older than results versions)".into(), |v| v.to_string())
+        )),
+        Ok(r) => Found::Record(r),
         Err(e) => Found::Corrupt(format!("not a run record ({e})")),
     }
 }
 
 /// Write a finished run's tables and its [`RunRecord`] under `dir/runs/<hash>/` (the
-/// record last: its presence marks the run finished).
-pub fn store_record(dir: &Path, hash: &str, out: &RunOutput) -> Result<RunRecord> {
+/// record last: its presence marks the run finished); the manifest names `sources` and the
+/// process's command line.
+pub fn store_record(dir: &Path, hash: &str, out: &RunOutput, sources: &[ExperimentSource]) -> Result<RunRecord> {
     let rd = run_dir(dir, hash);
-    io::write_run(&rd, out, None)?;
+    io::write_run(&rd, out, Some(io::provenance::command_line()), sources)?;
     let rec = RunRecord::of(hash, out)?;
     write_atomic(&rd.join("record.json"), &serde_json::to_vec_pretty(&rec)?)?;
     Ok(rec)
@@ -315,7 +331,7 @@ impl FullRecord {
         let s: Stored = postcard::from_bytes(body).map_err(|e| format!("not a run record ({e})"))?;
         if s.version != FULL_RECORD_VERSION {
             return Err(format!(
-                "written by code of record version {} (this code writes {FULL_RECORD_VERSION})",
+                "written by results version {}, this code is {FULL_RECORD_VERSION}",
                 s.version
             ));
         }

@@ -9,12 +9,14 @@
 pub mod hash;
 pub mod lock;
 pub mod npy;
+pub mod provenance;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use self::provenance::ExperimentSource;
 use crate::error::{Error, Result};
 use crate::sim::summary::{Metric, Summary};
 use crate::sim::train::executor::{DivergedRun, RunOutput};
@@ -101,7 +103,8 @@ pub fn alpha_bytes(out: &RunOutput) -> Result<Vec<u8>> {
     finish_csv(w)
 }
 
-/// What was run, for `manifest.json`.
+/// What was run, for `manifest.json`. The first seven fields are those of the first
+/// manifests (in that order); the provenance fields follow.
 #[derive(Debug, Clone, Serialize)]
 pub struct Manifest {
     /// The fully resolved settings.
@@ -110,7 +113,8 @@ pub struct Manifest {
     pub seed: u64,
     /// Crate version.
     pub crate_version: &'static str,
-    /// `git rev-parse HEAD` of the source tree, with `-dirty` if it has changes; null if unknown.
+    /// The build-time commit of the source tree, with `-dirty` if it had changes; null if
+    /// unknown ([`provenance::commit_text`]).
     pub git_commit: Option<String>,
     /// Threads each simulation used (always 1: runs are single-threaded for determinism).
     pub threads_per_simulation: usize,
@@ -118,28 +122,76 @@ pub struct Manifest {
     pub wall_seconds: f64,
     /// The command line, if given.
     pub command: Option<String>,
+    /// The build and the machine.
+    #[serde(flatten)]
+    pub provenance: Provenance,
+    /// The experiment files the run was read from (path, FNV-1a of the bytes).
+    pub experiment_files: Vec<ExperimentSource>,
+    /// A peer run's `[peer]` parameters (absent for the paper's trainer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub peer: Option<crate::sim::train::peer::PeerParams>,
 }
 
-/// The source tree's git commit, if it can be asked.
-pub fn git_commit() -> Option<String> {
-    let dir = env!("CARGO_MANIFEST_DIR");
-    let head = std::process::Command::new("git")
-        .args(["-C", dir, "rev-parse", "HEAD"])
-        .output()
-        .ok()?;
-    if !head.status.success() {
-        return None;
+/// The build and the machine behind an output (the fields every manifest carries after
+/// `command`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Provenance {
+    /// `git rev-parse HEAD` at build time, or `unknown`.
+    pub build_commit: &'static str,
+    /// Whether tracked files had changes at build time (null if unknown).
+    pub build_dirty: Option<bool>,
+    /// Build profile (`release`, `debug`).
+    pub build_profile: &'static str,
+    /// `rustc -V` of the compiler.
+    pub rustc: &'static str,
+    /// The CPU's model name (`unknown` without `/proc/cpuinfo`).
+    pub cpu_model: String,
+    /// Which of avx512f, avx2, fma, neon the CPU has.
+    pub cpu_vector_extensions: Vec<String>,
+    /// The host name.
+    pub host: String,
+    /// When the command started (RFC 3339, UTC).
+    pub started_utc: &'static str,
+}
+
+impl Provenance {
+    /// This build on this machine, now.
+    pub fn here() -> Self {
+        let (cpu_model, cpu_vector_extensions) = provenance::cpu();
+        Provenance {
+            build_commit: provenance::BUILD_COMMIT,
+            build_dirty: provenance::build_dirty(),
+            build_profile: provenance::BUILD_PROFILE,
+            rustc: provenance::RUSTC_VERSION,
+            cpu_model,
+            cpu_vector_extensions,
+            host: lock::host_name(),
+            started_utc: provenance::started_utc(),
+        }
     }
-    let mut commit = String::from_utf8_lossy(&head.stdout).trim().to_string();
-    let dirty = std::process::Command::new("git")
-        .args(["-C", dir, "status", "--porcelain", "--untracked-files=no"])
-        .output()
-        .ok()
-        .is_some_and(|o| !o.stdout.is_empty());
-    if dirty {
-        commit.push_str("-dirty");
+}
+
+impl Manifest {
+    /// The manifest of a run with `settings` (the provenance of this build and machine).
+    pub fn new(
+        settings: &crate::config::Settings,
+        wall_seconds: f64,
+        command: Option<String>,
+        sources: &[ExperimentSource],
+    ) -> Self {
+        Manifest {
+            settings: settings.clone(),
+            seed: settings.seed,
+            crate_version: provenance::CRATE_VERSION,
+            git_commit: provenance::commit_text(),
+            threads_per_simulation: 1,
+            wall_seconds,
+            command,
+            provenance: Provenance::here(),
+            experiment_files: sources.to_vec(),
+            peer: None,
+        }
     }
-    Some(commit)
 }
 
 /// The names of the files [`write_run`] writes.
@@ -179,17 +231,18 @@ pub fn array_files(out: &RunOutput) -> Vec<(String, Vec<u8>)> {
 }
 
 /// The manifest of a run of `settings`.
-fn manifest_bytes(settings: &crate::config::Settings, wall_seconds: f64, command: Option<String>) -> Result<Vec<u8>> {
-    let manifest = Manifest {
-        settings: settings.clone(),
-        seed: settings.seed,
-        crate_version: env!("CARGO_PKG_VERSION"),
-        git_commit: git_commit(),
-        threads_per_simulation: 1,
+fn manifest_bytes(
+    settings: &crate::config::Settings,
+    wall_seconds: f64,
+    command: Option<String>,
+    sources: &[ExperimentSource],
+) -> Result<Vec<u8>> {
+    Ok(serde_json::to_vec_pretty(&Manifest::new(
+        settings,
         wall_seconds,
         command,
-    };
-    Ok(serde_json::to_vec_pretty(&manifest)?)
+        sources,
+    ))?)
 }
 
 /// Remove `path` if it is there.
@@ -206,8 +259,8 @@ fn remove_if_present(path: &Path) -> Result<()> {
 /// Write every table of a run into `dir` (created if needed), and its `.npy` arrays when
 /// it kept some ([`array_files`]). `summary.csv` gets the wall time appended; all other
 /// files are deterministic in the settings. A `DIVERGED` marker of an earlier run in `dir`
-/// is removed.
-pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result<()> {
+/// is removed. `sources` are the experiment files the run was read from (for the manifest).
+pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>, sources: &[ExperimentSource]) -> Result<()> {
     // Everything is serialised before the first file is written: an error leaves no files.
     let metrics = log_bytes(&out.log)?;
     let neurons = csv_bytes(&out.final_features.neurons)?;
@@ -216,7 +269,7 @@ pub fn write_run(dir: &Path, out: &RunOutput, command: Option<String>) -> Result
     let mut summary = out.summary();
     summary.push(Metric::WallSeconds, out.wall_seconds);
     let summary = summary_bytes(&summary)?;
-    let manifest = manifest_bytes(&out.settings, out.wall_seconds, command)?;
+    let manifest = manifest_bytes(&out.settings, out.wall_seconds, command, sources)?;
     let arrays = array_files(out);
     for (name, bytes) in RUN_FILES
         .iter()
@@ -251,7 +304,7 @@ pub fn diverged_text(d: &DivergedRun) -> String {
 /// holds this run only.
 pub fn write_diverged(dir: &Path, d: &DivergedRun, command: Option<String>) -> Result<()> {
     let metrics = log_bytes(&d.log)?;
-    let manifest = manifest_bytes(&d.settings, d.wall_seconds, command)?;
+    let manifest = manifest_bytes(&d.settings, d.wall_seconds, command, &[])?;
     for name in RUN_FILES
         .iter()
         .filter(|n| !matches!(**n, "metrics.csv" | "manifest.json"))
@@ -271,4 +324,22 @@ pub fn write_diverged(dir: &Path, d: &DivergedRun, command: Option<String>) -> R
     write_atomic(&dir.join("metrics.csv"), &metrics)?;
     write_atomic(&dir.join("manifest.json"), &manifest)?;
     write_atomic(&dir.join(DIVERGED_FILE), diverged_text(d).as_bytes())
+}
+
+/// Write a peer run's `summary.csv` (its metrics, then the wall time) and `manifest.json`
+/// (with its `[peer]` parameters) into `dir`.
+pub fn write_peer_run(
+    dir: &Path,
+    out: &crate::sim::train::peer::PeerOutput,
+    command: Option<String>,
+    sources: &[ExperimentSource],
+) -> Result<()> {
+    let mut rows = out.summary();
+    rows.push(Metric::WallSeconds, out.wall_seconds);
+    let summary = summary_bytes(&rows)?;
+    let mut manifest = Manifest::new(&out.settings, out.wall_seconds, command, sources);
+    manifest.peer = Some(out.params.clone());
+    let manifest = serde_json::to_vec_pretty(&manifest)?;
+    write_atomic(&dir.join("summary.csv"), &summary)?;
+    write_atomic(&dir.join("manifest.json"), &manifest)
 }

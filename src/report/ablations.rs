@@ -141,14 +141,18 @@ pub(super) fn plan(ctx: &Ctx<'_>) -> Result<AblationsPlan> {
     let seeds = ctx.seeds();
     let dir = ctx.out.join("ablations");
     let mut settings = Vec::new();
+    let mut sources = Vec::new();
     for (_, file, _) in ABLATIONS {
+        let source = crate::io::ExperimentSource::of(&ctx.experiments.join("ablations").join(file))?;
         for &s in &seeds {
             settings.push(load(ctx.experiments, file, s, ctx.sets)?);
+            sources.push(vec![source.clone()]);
         }
     }
     let jobs = settings
         .iter()
-        .map(|s| Job::train(s.clone(), Keep::Record(dir.clone())))
+        .zip(sources)
+        .map(|(s, src)| Ok(Job::train(s.clone(), Keep::Record(dir.clone()))?.with_sources(src)))
         .collect::<Result<Vec<_>>>()?;
     (ctx.progress)(ProgressEvent::Planned {
         name: "ablations",

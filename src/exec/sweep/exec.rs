@@ -27,6 +27,7 @@ pub fn sweep_jobs(spec: &SweepSpec, tasks: &[Task], dir: &Path) -> Vec<Job> {
                 keep: Keep::Record(dir.to_path_buf()),
             },
             hash: t.hash.clone(),
+            sources: spec.sources.clone(),
         })
         .collect()
 }

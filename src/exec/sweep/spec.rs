@@ -8,6 +8,7 @@ use super::expr::{Expr, GRAMMAR};
 use crate::config::{set_path, Config, Override, Seeds, Settings};
 use crate::error::{Error, Result};
 use crate::io::hash::settings_hash;
+use crate::io::ExperimentSource;
 
 /// The most (cell, seed) runs one sweep file may define.
 pub const MAX_RUNS: usize = 100_000;
@@ -27,6 +28,9 @@ pub struct SweepSpec {
     pub derived: Vec<(String, Expr)>,
     /// Where it came from (for messages).
     pub origin: PathBuf,
+    /// The sweep file and, when `base` names one, the base experiment file, with the hash
+    /// of each one's bytes (for every run's manifest).
+    pub sources: Vec<ExperimentSource>,
 }
 
 /// One cell: its index in canonical order and its axis values.
@@ -100,14 +104,21 @@ fn parse_seeds(v: Option<&toml::Value>, err: ErrFn<'_>) -> Result<usize> {
     }
 }
 
-fn parse_base(v: Option<&toml::Value>, origin: &Path, err: ErrFn<'_>) -> Result<toml::Table> {
+/// The base table, and the base file's source when `base` names a file.
+fn parse_base(
+    v: Option<&toml::Value>,
+    origin: &Path,
+    err: ErrFn<'_>,
+) -> Result<(toml::Table, Option<ExperimentSource>)> {
     match v {
-        Some(toml::Value::Table(t)) => Ok(t.clone()),
+        Some(toml::Value::Table(t)) => Ok((t.clone(), None)),
         Some(toml::Value::String(file)) => {
             let p = origin.parent().unwrap_or(Path::new(".")).join(file);
             let t = std::fs::read_to_string(&p)
                 .map_err(|e| err(format!("`base` = {file:?}: cannot read {}: {e}", p.display())))?;
-            toml::from_str(&t).map_err(|e| err(format!("`base` = {file:?}: invalid file {}: {e}", p.display())))
+            let table =
+                toml::from_str(&t).map_err(|e| err(format!("`base` = {file:?}: invalid file {}: {e}", p.display())))?;
+            Ok((table, Some(ExperimentSource::of_bytes(&p, t.as_bytes()))))
         }
         _ => Err(err(
             "`base` is required: a path to an experiment file or a [base] table".into(),
@@ -175,13 +186,17 @@ impl SweepSpec {
             .ok_or_else(|| err("`name` (a string) is required".into()))?
             .to_string();
         crate::config::check_name(&name, "name").map_err(|e| err(e.to_string()))?;
+        let (base, base_source) = parse_base(top.get("base"), origin, &err)?;
+        let mut sources = vec![ExperimentSource::of_bytes(origin, text.as_bytes())];
+        sources.extend(base_source);
         let spec = Self {
             name,
             seeds: parse_seeds(top.get("seeds"), &err)?,
-            base: parse_base(top.get("base"), origin, &err)?,
+            base,
             axes: parse_axes(top.get("axes"), &err)?,
             derived: parse_derived(top.get("derived"), &err)?,
             origin: origin.to_path_buf(),
+            sources,
         };
         spec.validate_keys()?;
         let runs = spec
