@@ -299,33 +299,48 @@ fn peer_section(ctx: &Ctx<'_>, tasks: &[PeerTask], exact: &[PeerArm], outs: &[Pe
         title: "The peer simulation (Pokle et al.): its exact setting, its own code, and this crate's variant".into(),
         markdown: format!(
             "{}\n### This crate's earlier variant\n\n{}",
-            exact_markdown(ctx, &exact_md, peer_code.is_some()),
+            exact_markdown(ctx, &exact_md, peer_code.is_some(), &exact[0].outs[0]),
             peer_markdown(ctx, &tasks[0], &md, &sentence)
         ),
     })
 }
 
 /// The text around the exact setting's table.
-fn exact_markdown(ctx: &Ctx<'_>, md: &str, have_peer_code: bool) -> String {
+fn exact_markdown(ctx: &Ctx<'_>, md: &str, have_peer_code: bool, first: &PeerOutput) -> String {
+    let (s, p) = (&first.settings, &first.params);
     format!(
         "The peer's exact setting, as its public repository (ashwinipokle/contrastive_landscape) defines it \
          (`experiments/peer/exact_random_mask.toml`, `experiments/peer/exact_none.toml`, whose comments say which \
-         part of the peer's code each key reproduces): d1 = 50, d = 10, m = 50, a fixed set of n = 1000 samples, z \
-         with exactly one +1 and one −1, noise σ = √(ln d)/d per coordinate, neurons \
-         relu(⟨w,x⟩ + β) − relu(−⟨w,x⟩ + β) with β trained by SGD from PyTorch's default init, no batch norm, \
-         W ~ N(0, 1/(d1·d)), NT-Xent (τ = 0.05, 2B − 2 negatives), plain SGD (lr 0.05), batches of 128 with \
-         drop_last, 300 epochs; RandomMask views 2Dx / 2(I − D)x against identical views. Seeds {seeds:?}; \
-         intervals are 95% Student-t intervals over seeds; run times are single-threaded wall times. \
-         Chance level of the loss: ln(2B − 1) = {chance:.3}.{code}\n\n{md}\nTable: `peer_exact.csv`. \
-         Regenerate: `{cmd}`, or only this table: `decouple run experiments/peer/exact_random_mask.toml \
-         experiments/peer/exact_none.toml --seeds 5`.\n",
+         part of the peer's code each key reproduces; the numbers here are those files' settings): d1 = {d1}, \
+         d = {d}, m = {m}, a fixed set of n = {n} samples, z with exactly {k} nonzeros ({code:?} signs), noise \
+         σ = {sigma:.4} per coordinate, neurons relu(⟨w,x⟩ + β) − relu(−⟨w,x⟩ + β) with β trained by SGD, \
+         no batch norm, W ~ N(0, σ0²) with σ0 = {sigma0:.4}, NT-Xent (τ = {tau}, 2B − 2 negatives), plain SGD \
+         (lr {lr}), batches of {b}{drop}, {epochs} epochs; RandomMask views 2Dx / 2(I − D)x against identical \
+         views. Seeds {seeds:?}; intervals are 95% Student-t intervals over seeds; run times are \
+         single-threaded wall times. Chance level of the loss: ln(2B − 1) = {chance:.3}.{code_text}\n\n{md}\n\
+         Table: `peer_exact.csv`. Regenerate: `{cmd}`, or only this table: `decouple run \
+         experiments/peer/exact_random_mask.toml experiments/peer/exact_none.toml --seeds 5`.\n",
+        d1 = s.model.d1,
+        d = s.model.d,
+        m = s.network.m,
+        n = p.n_samples,
+        k = s.model.exact_k.map_or("p·d on average".to_string(), |k| k.to_string()),
+        code = s.model.code,
+        sigma = s.model.sigma_xi,
+        sigma0 = s.network.sigma0,
+        tau = s.train.tau,
+        lr = s.train.lr,
+        b = s.train.batch,
+        drop = if p.drop_last { " with drop_last" } else { "" },
+        epochs = p.epochs,
         seeds = EXACT_SEEDS,
-        chance = (2.0f64 * 128.0 - 1.0).ln(),
-        code = if have_peer_code {
-            " The peer's own code was run at the same setting and seeds (PyTorch on CPU) by \
-             `scripts/peer/run_peer.py`, which imports the peer's modules from a checkout; its numbers are read from \
-             `experiments/peer/peer_code.csv`, not recomputed by this report (its run times are as recorded there, \
-             on a machine whose load this report does not control)."
+        chance = (2.0 * s.train.batch as f64 - 1.0).ln(),
+        code_text = if have_peer_code {
+            " The peer's own code was run at the setting `scripts/peer/run_peer.py` fixes and the same seeds \
+             (PyTorch on CPU); its numbers are read from `experiments/peer/peer_code.csv`, not recomputed by \
+             this report (its run times are as recorded there, on a machine whose load this report does not \
+             control). That file records no settings: rows written by the current script carry them in their \
+             last columns, so that the two sides can be checked against each other."
         } else {
             " (`experiments/peer/peer_code.csv`, the peer's own code's numbers, is absent: run `scripts/peer/run_peer.py`.)"
         },
