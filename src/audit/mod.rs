@@ -17,15 +17,18 @@ pub mod check;
 pub mod claims;
 pub mod evidence;
 pub mod plan;
+pub mod preconditions;
 pub mod scale;
 pub mod spec;
 pub mod tables;
 
-pub use check::{Check, Checker, Comparison, Control, Interval, Verdict};
+pub use check::{Check, Checker, Comparison, Control, Controls, Interval, Layer, Verdict};
 pub use claims::ClaimResult;
 pub use evidence::{DataRegime, Evidence, FinishedRun};
 pub use plan::{finished, jobs, plan, PlannedRun, Series};
-pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, SweepSpec};
+pub use spec::{
+    AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, PreconditionSpec, SweepSpec,
+};
 pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 
 use std::path::Path;
@@ -94,11 +97,17 @@ pub fn judge(audit: AuditFile, runs: Vec<FinishedRun>) -> Result<AuditReport> {
         .into_iter()
         .map(|(name, sizes)| evidence::DataRegime {
             name,
+            d1_rule: crate::config::SizeRule::new(sizes.d1_factor, sizes.d1_power),
             points: sampling::data_points(&sizes, seed),
         })
         .collect();
     let decoupling = sampling::decoupling(&audit.decoupling, seed);
-    let evidence = Evidence { runs, data, decoupling };
+    let evidence = Evidence {
+        runs,
+        data,
+        decoupling,
+        preconditions: audit.preconditions,
+    };
     let results = claims::evaluate(&audit, &evidence)?;
     Ok(AuditReport {
         audit,

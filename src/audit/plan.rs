@@ -5,7 +5,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::audit::spec::{invalid, AuditFile, SweepSpec, Variant};
-use crate::config::{AugmentationKind, Config, Settings};
+use crate::config::{AugmentationKind, Config, Settings, SizeRule};
 use crate::error::Result;
 use crate::exec::{Job, Keep, Outcome};
 use crate::sim::summary::Summary;
@@ -40,6 +40,9 @@ pub struct PlannedRun {
     pub augmented: bool,
     /// Its checked settings (seed included).
     pub settings: Settings,
+    /// The family of d1 it belongs to (d1 = c·d^γ), by which its regime's hypotheses are
+    /// judged.
+    pub d1_rule: SizeRule,
 }
 
 fn derived(cfg: &Config, d: usize, spec: &SweepSpec, name: String) -> Config {
@@ -89,7 +92,7 @@ struct Planner<'a> {
 
 impl Planner<'_> {
     /// Add `cfg` at `seed` to `series`, with the audit's precision and probe sizes.
-    fn push(&mut self, series: Series, augmented: bool, cfg: &Config, seed: u64) -> Result<()> {
+    fn push(&mut self, series: Series, augmented: bool, cfg: &Config, seed: u64, d1_rule: SizeRule) -> Result<()> {
         let a = self.audit;
         let mut c = cfg.clone();
         c.seed = seed;
@@ -104,6 +107,7 @@ impl Planner<'_> {
             series,
             augmented,
             settings,
+            d1_rule,
         });
         Ok(())
     }
@@ -125,7 +129,7 @@ impl Planner<'_> {
                     format!("{}_{}_d{d}", base.name, format!("{series:?}").to_lowercase()),
                 );
                 for &seed in &seeds {
-                    self.push(series, augmented, &cfg, seed)?;
+                    self.push(series, augmented, &cfg, seed, spec.d1_rule())?;
                 }
             }
         }
@@ -148,7 +152,7 @@ impl Planner<'_> {
                 cfg.train.log_every = ((cfg.train.log_every as f64 * aug.train.lr / lr).round() as usize).max(1);
                 cfg.train.lr = lr;
                 for &seed in tw.seeds.as_ref().unwrap_or(&a.seeds) {
-                    self.push(Series::TimeWindow, true, &cfg, seed)?;
+                    self.push(Series::TimeWindow, true, &cfg, seed, tw.d1_rule())?;
                 }
             }
         }
@@ -192,11 +196,16 @@ impl Planner<'_> {
                         aug.name, ts.d, variant.kappa, variant.weight_decay
                     ),
                 );
+                if ts.sigma0_with_sqrt_tau {
+                    // σ0 as the experiment gives it at this d1, times √(τ/τ_main).
+                    let sigma0 = cfg.network.sigma0.unwrap_or(1.0 / (cfg.model.d1 as f64).sqrt());
+                    cfg.network.sigma0 = Some(sigma0 * (tau / aug.train.tau).sqrt());
+                }
                 cfg.train.tau = tau;
                 cfg.network.kappa = variant.kappa;
                 cfg.train.weight_decay = variant.weight_decay;
                 for &seed in ts.seeds.as_ref().unwrap_or(&a.seeds) {
-                    self.push(Series::TauSweep, true, &cfg, seed)?;
+                    self.push(Series::TauSweep, true, &cfg, seed, spec.d1_rule())?;
                 }
             }
         }
@@ -219,7 +228,7 @@ impl Planner<'_> {
             };
             let cfg = derived(aug, ms.d, &spec, format!("{}_msweep_d{}_m{k}d", aug.name, ms.d));
             for &seed in ms.seeds.as_ref().unwrap_or(&a.seeds) {
-                self.push(Series::MSweep, true, &cfg, seed)?;
+                self.push(Series::MSweep, true, &cfg, seed, spec.d1_rule())?;
             }
         }
         Ok(())
@@ -235,9 +244,29 @@ pub fn plan(a: &AuditFile) -> Result<Vec<PlannedRun>> {
         audit: a,
         runs: Vec::new(),
     };
-    for &seed in &a.seeds {
-        p.push(Series::Main, true, &aug, seed)?;
-        p.push(Series::Main, false, &na, seed)?;
+    let rule = a.main.d1_rule();
+    for (key, cfg) in [("main.aug", &aug), ("main.no_aug", &na)] {
+        if cfg.model.d1 != rule.at(cfg.model.d) {
+            return Err(invalid(
+                key,
+                format!(
+                    "d1 = {} at d = {} (the [main] rule d1 = {} d^{} gives {})",
+                    cfg.model.d1,
+                    cfg.model.d,
+                    a.main.d1_factor,
+                    a.main.d1_power,
+                    rule.at(cfg.model.d)
+                ),
+                "the experiment files' d1 must follow [main] d1_factor and d1_power",
+            ));
+        }
+    }
+    let aug_seeds = a.main.aug_seeds.clone().unwrap_or_else(|| a.seeds.clone());
+    for &seed in &aug_seeds {
+        p.push(Series::Main, true, &aug, seed, rule)?;
+        if a.seeds.contains(&seed) {
+            p.push(Series::Main, false, &na, seed, rule)?;
+        }
     }
     p.sweeps_over_d(&aug, &na)?;
     p.time_window(&aug)?;

@@ -33,6 +33,40 @@ pub struct MainSpec {
     pub aug: PathBuf,
     /// Experiment file of the no-augmentation arm.
     pub no_aug: PathBuf,
+    /// The family of d1 the main runs belong to, d1 = round(d1_factor · d^d1_power): both
+    /// experiment files must have that d1 at their d (checked), and the regime's
+    /// hypotheses are judged by it (docs/THEORY.md §3.1).
+    pub d1_factor: f64,
+    /// See `d1_factor`.
+    pub d1_power: f64,
+    /// Seeds of the RandomMask arm (default: the audit's `seeds`, which the
+    /// no-augmentation arm uses; the paired checks use the seeds both arms have). More
+    /// seeds where a check needs them to reach its confidence at all (its power).
+    #[serde(default)]
+    pub aug_seeds: Option<Vec<u64>>,
+}
+
+impl MainSpec {
+    /// The family of d1 of the main runs.
+    pub fn d1_rule(&self) -> SizeRule {
+        SizeRule::new(self.d1_factor, self.d1_power)
+    }
+}
+
+/// The preconditions a run must meet to enter a check (docs/THEORY.md §3.1).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PreconditionSpec {
+    /// The decomposition has formed in a run when, at its last logged step, the median
+    /// alignment exceeds this, ...
+    pub formed_align_min: f64,
+    /// ... the median share of ‖w_i‖² on span(M) is at least this, and every atom is
+    /// covered. Only formed runs enter a trend, sweep or window check; the others are
+    /// reported beside the fit.
+    pub formed_share_min: f64,
+    /// The data model's hypothesis d1 = poly(d) ≫ d holds for a family d1 = c·d^γ when
+    /// γ exceeds this (1: linear growth keeps ‖ξ‖² ≈ c·√(ln d), not poly(d)).
+    pub d1_power_min: f64,
 }
 
 /// A sweep over d of one arm, derived from that arm's main experiment.
@@ -92,6 +126,11 @@ pub struct TauSweepSpec {
     pub variants: Vec<Variant>,
     /// SGD steps: round(steps_per_d · d / η).
     pub steps_per_d: f64,
+    /// Scale the initialisation σ0 with √(τ/τ_main): under the homogeneous bias rule the
+    /// runs are then exact transforms of each other (docs/THEORY.md §4.11), and α ∝ √τ
+    /// is an integrity test.
+    #[serde(default)]
+    pub sigma0_with_sqrt_tau: bool,
     /// Seeds (default: the audit's).
     pub seeds: Option<Vec<u64>>,
 }
@@ -189,11 +228,12 @@ impl DataSpec {
 
 /// The top-level keys of an audit file: a `--set` whose key starts with one of them changes
 /// the audit file; any other changes the experiment files its runs start from.
-pub const AUDIT_KEYS: [&str; 15] = [
+pub const AUDIT_KEYS: [&str; 16] = [
     "name",
     "alpha",
     "seeds",
     "main",
+    "preconditions",
     "aug_sweep",
     "na_sweep",
     "poly_sweep",
@@ -219,6 +259,8 @@ pub struct AuditFile {
     pub seeds: Vec<u64>,
     /// The paired main runs.
     pub main: MainSpec,
+    /// What a run must meet to enter a check.
+    pub preconditions: PreconditionSpec,
     /// RandomMask at more values of d.
     pub aug_sweep: SweepSpec,
     /// No augmentation at more values of d.
@@ -395,6 +437,15 @@ impl AuditFile {
         }
         if self.data.regimes.is_empty() {
             return Err(invalid("data.regimes", "[]", "name at least one regime of d1"));
+        }
+        if let Some(extra) = &self.main.aug_seeds {
+            if let Some(missing) = self.seeds.iter().find(|s| !extra.contains(s)) {
+                return Err(invalid(
+                    "main.aug_seeds",
+                    missing,
+                    "must include every seed of `seeds` (the paired checks pair them)",
+                ));
+            }
         }
         if self.data.d.len() < 3 {
             return Err(invalid(

@@ -42,14 +42,19 @@ pub struct ClaimRow {
     pub control_value: f64,
     /// The control's verdict, or `n/a`.
     pub control_verdict: String,
-    /// The checks' verdicts counted, e.g. `3 reproduced, 1 inconclusive`.
+    /// The checks' verdicts counted by evidence layer, e.g. `about the paper: 3
+    /// reproduced, 1 inconclusive; fixed by the implementation: 2 refuted`.
     pub checks: String,
     /// The checks not reproduced, each with its verdict.
     pub not_reproduced: String,
     /// For data-model claims: the verdict in each regime of d1 (empty otherwise).
     pub regimes: String,
-    /// The verdict.
+    /// The verdict (over the checks about the paper).
     pub verdict: Verdict,
+    /// `about the paper` when some check is; else the layer of its checks.
+    pub layer: String,
+    /// Why, when the claim has no check about the paper.
+    pub layer_reason: String,
     /// The expected verdict.
     pub expected: Verdict,
     /// Seeds used.
@@ -69,6 +74,23 @@ pub fn count_verdicts<'a>(verdicts: impl IntoIterator<Item = &'a Verdict>) -> St
         })
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// The verdicts of `checks` counted per evidence layer:
+/// `about the paper: 3 reproduced; fixed by the implementation: 1 refuted`.
+pub fn count_by_layer(checks: &[Check]) -> String {
+    crate::audit::check::Layer::NAMES
+        .iter()
+        .filter_map(|layer| {
+            let in_layer: Vec<&Verdict> = checks
+                .iter()
+                .filter(|c| c.layer.as_str() == *layer)
+                .map(|c| &c.verdict)
+                .collect();
+            (!in_layer.is_empty()).then(|| format!("{layer}: {}", count_verdicts(in_layer)))
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// `d1 = d^2: reproduced; d1 = 8d: refuted`: the verdict of the checks of each regime.
@@ -111,16 +133,18 @@ pub fn claim_rows(report: &AuditReport) -> Vec<ClaimRow> {
                 p_value: p.p_value.unwrap_or(f64::NAN),
                 control_value: p.control_value(),
                 control_verdict: p.control_verdict().into(),
-                checks: count_verdicts(r.checks.iter().map(|c| &c.verdict)),
+                checks: count_by_layer(&r.checks),
                 not_reproduced: r
                     .checks
                     .iter()
-                    .filter(|c| !c.reproduced())
+                    .filter(|c| !c.reproduced() && c.about_paper())
                     .map(|c| format!("{} ({})", c.check, c.verdict))
                     .collect::<Vec<_>>()
                     .join("; "),
                 regimes: regime_verdicts(&r.checks),
                 verdict: r.verdict,
+                layer: r.layer.as_str().into(),
+                layer_reason: r.layer.reason().into(),
                 expected: r.expected,
                 seeds: r.seeds.clone(),
                 reason: r.reason.clone().unwrap_or_default(),

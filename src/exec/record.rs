@@ -33,7 +33,7 @@ pub const ALIGN_THRESHOLD: f64 = 0.5;
 /// records are keyed by the settings alone, and a record written under another version
 /// (or none) is reported and recomputed, never reused silently. Both `record.json`
 /// ([`RunRecord::results_version`]) and `output.bin` carry it.
-pub const RESULTS_VERSION: u32 = 2;
+pub const RESULTS_VERSION: u32 = 3;
 
 /// The version `output.bin` carries: [`RESULTS_VERSION`] (one constant for both records).
 pub const FULL_RECORD_VERSION: u32 = RESULTS_VERSION;
@@ -212,6 +212,7 @@ struct Stored {
     wall_seconds: f64,
     step_seconds: f64,
     arrays: Option<StoredArrays>,
+    controls: crate::sim::controls::Controls,
 }
 
 /// The arrays `[metrics] save_weights` keeps ([`RunArrays`]), every bit.
@@ -301,6 +302,7 @@ impl FullRecord {
             wall_seconds: out.wall_seconds,
             step_seconds: out.step_seconds,
             arrays: out.arrays.as_deref().map(StoredArrays::of),
+            controls: out.controls.clone(),
         };
         let mut bytes = MAGIC.to_vec();
         bytes.extend(postcard::to_allocvec(&stored).map_err(|e| Error::Record(e.to_string()))?);
@@ -372,6 +374,7 @@ impl FullRecord {
             wall_seconds: s.wall_seconds,
             step_seconds: s.step_seconds,
             arrays: s.arrays.map(|a| Box::new(a.into_arrays())),
+            controls: s.controls,
         })
     }
 }

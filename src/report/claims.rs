@@ -47,16 +47,48 @@ fn control(value: f64, verdict: &str) -> String {
     }
 }
 
-/// `kind: 3 reproduced, 1 refuted` for every kind present.
+/// The claims of `lines` counted by evidence layer: `about the paper: 3 reproduced, 1
+/// refuted; fixed by the implementation: 1` (a claim counts in a layer other than the
+/// paper's only when none of its checks is about the paper).
+pub fn count_claims(lines: &[&ClaimLine]) -> String {
+    audit::Layer::NAMES
+        .iter()
+        .filter_map(|layer| {
+            let v: Vec<Verdict> = lines
+                .iter()
+                .filter(|l| l.row.layer == *layer)
+                .map(|l| l.row.verdict)
+                .collect();
+            match (v.is_empty(), *layer == audit::Layer::NAMES[0]) {
+                (true, _) => None,
+                (false, true) => Some(format!("{layer}: {}", audit::tables::count_verdicts(&v))),
+                (false, false) => Some(format!("{layer}: {}", v.len())),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// `kind: about the paper: 3 reproduced, 1 refuted; …` for every kind present.
 pub fn counts_by_kind(lines: &[ClaimLine]) -> Vec<(Kind, String)> {
     Kind::ALL
         .iter()
         .filter(|k| lines.iter().any(|l| l.kind == **k))
         .map(|&k| {
-            let v: Vec<Verdict> = lines.iter().filter(|l| l.kind == k).map(|l| l.row.verdict).collect();
-            (k, audit::tables::count_verdicts(&v))
+            let of_kind: Vec<&ClaimLine> = lines.iter().filter(|l| l.kind == k).collect();
+            (k, count_claims(&of_kind))
         })
         .collect()
+}
+
+/// The verdict cell of a claim: its verdict about the paper, or the layer all its checks
+/// are in.
+fn verdict_cell(r: &ClaimRow) -> String {
+    if r.layer == audit::Layer::NAMES[0] {
+        r.verdict.to_string()
+    } else {
+        format!("({})", r.layer)
+    }
 }
 
 /// The claims table as aligned text (what `decouple audit` prints), grouped by kind: claim,
@@ -83,7 +115,7 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                 format::sig(r.threshold, 3),
                 format::interval_sig(r.ci_low, r.ci_high, 3),
                 control(r.control_value, &r.control_verdict),
-                r.verdict,
+                verdict_cell(r),
                 r.expected,
                 flag
             ));
@@ -91,8 +123,13 @@ pub fn claims_table_text(lines: &[ClaimLine]) -> String {
                 s.push_str(&format!("  {:<28}   by regime: {}\n", "", r.regimes));
             }
             for f in &line.other_failures {
+                let layer = if f.about_paper() {
+                    String::new()
+                } else {
+                    format!(" [{}]", f.layer.as_str())
+                };
                 s.push_str(&format!(
-                    "  {:<28}   {}: {} {} {} {}, interval {}\n",
+                    "  {:<28}   {}{layer}: {} {} {} {}, interval {}\n",
                     "",
                     f.verdict,
                     f.check,
@@ -133,9 +170,9 @@ pub fn claims_table_markdown(lines: &[ClaimLine]) -> String {
                 control(r.control_value, &r.control_verdict),
                 r.checks,
                 if r.regimes.is_empty() {
-                    r.verdict.to_string()
+                    verdict_cell(r)
                 } else {
-                    format!("{} ({})", r.verdict, r.regimes)
+                    format!("{} ({})", verdict_cell(r), r.regimes)
                 },
                 r.expected
             ));
@@ -157,12 +194,15 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
     let mut md = String::new();
     for result in results {
         md.push_str(&format!(
-            "**{result}**\n\n| claim | check | value | interval | threshold | verdict | untrained control |\n|---|---|---|---|---|---|---|\n"
+            "**{result}**\n\n| claim | check | value | interval | threshold | verdict | layer | untrained | oracle | random |\n|---|---|---|---|---|---|---|---|---|---|\n"
         ));
         for r in report.results.iter().filter(|r| r.claim.result() == result) {
             for c in &r.checks {
+                let view = |k: Option<audit::Control>| {
+                    k.map_or(audit::check::NO_CONTROL.to_string(), |k| control(k.value, k.verdict.as_str()))
+                };
                 md.push_str(&format!(
-                    "| `{}` | {} | {} | {} | {} {} | {} | {} |\n",
+                    "| `{}` | {} | {} | {} | {} {} | {} | {} | {} | {} | {} |\n",
                     r.claim.id(),
                     c.check,
                     format::sig(c.value, 3),
@@ -170,7 +210,10 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
                     c.direction.symbol(),
                     format::sig(c.threshold, 3),
                     c.verdict,
-                    control(c.control_value(), c.control_verdict())
+                    c.layer.as_str(),
+                    view(c.controls.untrained),
+                    view(c.controls.oracle),
+                    view(c.controls.random)
                 ));
             }
         }
@@ -219,20 +262,25 @@ fn claims_section(ctx: &Ctx<'_>, report: &AuditReport) -> Result<Section> {
     let mut md = format!(
         "Every claim of the paper as a statistical check (`decouple audit --scale {scale}`; thresholds, \
          expectations and their reasons in `experiments/audit_{scale}.toml`). Each check's interval has \
-         both ends one-sided at confidence 1 − α/S (α = {}, Bonferroni over the S statistical checks of \
-         the audit, here {:.5}): the check is *reproduced* when the interval lies on the claim's side of \
-         the threshold, *refuted* when it lies on the other side, *inconclusive* when it straddles it. A \
-         claim is reproduced when all its checks are, refuted when any is, inconclusive otherwise. The \
+         both ends one-sided at a confidence set by Holm's step-down over the S statistical checks of \
+         the audit (family-wise α = {}; the first step at 1 − α/S = {:.5}): the check is *reproduced* \
+         when the interval lies on the claim's side of the threshold, *refuted* when it lies on the other \
+         side, *inconclusive* when it straddles it. Every check belongs to one evidence layer \
+         (docs/THEORY.md §3.1): *about the paper*, *outside the hypotheses* (a precondition of its \
+         regime fails) or *fixed by the implementation* (its outcome follows from a derivation about \
+         this code); a claim's verdict combines its checks about the paper (reproduced when all are, \
+         refuted when any is, inconclusive otherwise), and a claim with none shows its layer. The \
          columns show the claim's first check; *untrained control* is that check on the untrained \
-         network (same seeds, step 0; `n/a` where it does not apply), so a statement the \
-         initialisation already satisfies shows as such.\n\n{}",
+         network (same seeds, step 0; `n/a` where it does not apply); the evidence tables add the \
+         oracle network (the theorem's ideal features with this bias rule) and a random network of \
+         the same norms.\n\n{}",
         report.audit.alpha,
         report
             .results
             .iter()
             .flat_map(|r| &r.checks)
-            .find_map(|c| c.interval.confidence())
-            .unwrap_or(f64::NAN),
+            .filter_map(|c| c.interval.confidence())
+            .fold(f64::NAN, f64::max),
         claims_table_markdown(&claim_lines(report))
     );
     md.push_str("\n### Every check, per result of the paper\n\n");

@@ -4,6 +4,7 @@
 //! Nothing here knows of the audit, the report or the command line.
 
 pub mod augment;
+pub mod controls;
 pub mod cost;
 pub mod data;
 pub mod floor;

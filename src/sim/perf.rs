@@ -30,7 +30,7 @@ pub struct Size {
     pub batch: usize,
 }
 
-/// d=50, d1=400, m=200, B=512 (the theorem experiments' size).
+/// d=50, d1=400, m=200, B=512 (the theorem experiments' size at d1 = 8d; they now use d1 = 354).
 pub const SMALL: Size = Size {
     name: "small",
     d: 50,

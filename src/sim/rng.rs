@@ -33,6 +33,9 @@ pub enum Purpose {
     LossEval = 8,
     /// The masks of the loss-evaluation batches.
     LossEvalMasks = 9,
+    /// The random network of the audit's controls: directions of the same norms as the
+    /// trained network's ([`crate::sim::controls`]).
+    Control = 10,
 }
 
 /// The generator for `purpose` under master seed `seed`.

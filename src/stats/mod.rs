@@ -10,6 +10,7 @@
 //! [`summaries`] (mean with interval, median, quantile). Every other module calls these.
 
 pub mod bounds;
+pub mod order;
 pub mod regression;
 pub mod summaries;
 
@@ -17,6 +18,7 @@ use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
 pub use bounds::{binomial_p_value, clopper_pearson, t_bound, t_interval, TBound};
+pub use order::{best_proportion_bound, median_bounds, median_min_n, proportion_min_n, t_detectable};
 pub use regression::{floor_fit, loglog_slope, slope_fit, FloorFit, LogLogSlope, SlopeFit};
 pub use summaries::{mean, mean_ci95, mean_sd, median, quantile_sorted};
 

@@ -44,26 +44,97 @@ impl Checker {
         self.statistical
     }
 
-    /// A t check of the mean of `values` (one per seed: the seed is the unit).
+    /// A t check of the mean of `values` (one per seed: the seed is the unit). When every
+    /// value is the same the t interval would have zero width, which would read as
+    /// certainty: the check then bounds the median by order statistics instead (infinite
+    /// where the values are too few to bound anything at this confidence; cut to the
+    /// statistic's support with [`Check::within`]).
     pub fn t(&mut self, name: &str, statistic: &str, values: &[f64], dir: Direction, threshold: f64) -> Check {
         self.statistical += 1;
+        let n = values.len();
+        if n < 2 {
+            // E.g. a control network on which no run formed a window.
+            return self.nothing_to_fit(
+                name,
+                format!("{statistic} (mean over {n} seeds: fewer than two)"),
+                n,
+                dir,
+                threshold,
+                "fewer than two seeds: no t interval",
+            );
+        }
         let b = stats::t_bound(values, threshold, self.confidence, dir);
-        let lo = stats::t_bound(values, threshold, self.confidence, Direction::AtLeast).bound;
-        let hi = stats::t_bound(values, threshold, self.confidence, Direction::AtMost).bound;
+        let mut lo = stats::t_bound(values, threshold, self.confidence, Direction::AtLeast).bound;
+        let mut hi = stats::t_bound(values, threshold, self.confidence, Direction::AtMost).bound;
+        let all_equal = n > 1 && values.iter().all(|v| *v == values[0]);
+        let (what, p_value) = if all_equal {
+            (lo, hi) = stats::median_bounds(values, self.confidence);
+            (
+                format!("{statistic} (median over {n} seeds by order statistics: every seed gave the same value)"),
+                None,
+            )
+        } else {
+            (format!("{statistic} (mean over {n} seeds, t)"), Some(b.p_value))
+        };
         let mut c = Check::new(
             name,
-            format!("{statistic} (mean over {} seeds, t)", values.len()),
+            what,
             b.mean,
             self.bounds(lo, hi),
             dir.into(),
             threshold,
-            Some(b.p_value),
-            values.len(),
+            p_value,
+            n,
             judge(lo, hi, dir, threshold),
         );
-        if lo == hi && values.len() > 1 {
-            c.note = "every seed gave the same value: the t interval has zero width".into();
-        }
+        c.power = if all_equal {
+            let need = stats::median_min_n(self.confidence);
+            if n >= need {
+                format!("reachable: {n} seeds bound a median at this confidence")
+            } else {
+                format!("unreachable with {n} equal seeds: order statistics bound a median only from {need} seeds")
+            }
+        } else {
+            match stats::t_detectable(n, self.confidence) {
+                Some(k) => format!(
+                    "reachable when the mean lies {k:.2} seed standard deviations beyond the threshold ({n} seeds)"
+                ),
+                None => "unreachable: one seed".into(),
+            }
+        };
+        c
+    }
+
+    /// "Every" or "w.h.p." over networks: the fraction of the seeds whose value lies
+    /// beyond `bound` (`bound_dir`), against `threshold` with an exact (Clopper–Pearson)
+    /// interval; the seed is the unit.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seeds_meeting(
+        &mut self,
+        name: &str,
+        statistic: &str,
+        values: &[f64],
+        bound_dir: Direction,
+        bound: f64,
+        threshold: f64,
+    ) -> Check {
+        let k = values
+            .iter()
+            .filter(|&&v| match bound_dir {
+                Direction::AtLeast => v >= bound,
+                Direction::AtMost => v <= bound,
+            })
+            .count() as u64;
+        let n = values.len() as u64;
+        let mut c = self.proportion(
+            name,
+            &format!("fraction of seeds with {statistic} {} {bound}", bound_dir.symbol()),
+            k,
+            n,
+            Direction::AtLeast,
+            threshold,
+        );
+        c.statistic = c.statistic.replace("Clopper-Pearson)", "seeds, Clopper-Pearson)");
         c
     }
 
@@ -73,7 +144,7 @@ impl Checker {
         self.statistical += 1;
         let lo = stats::clopper_pearson(k, n, self.confidence, Direction::AtLeast);
         let hi = stats::clopper_pearson(k, n, self.confidence, Direction::AtMost);
-        Check::new(
+        let mut c = Check::new(
             name,
             format!("{statistic} ({k}/{n}, Clopper-Pearson)"),
             k as f64 / n as f64,
@@ -83,7 +154,14 @@ impl Checker {
             Some(stats::binomial_p_value(k, n, threshold, dir)),
             n as usize,
             judge(lo, hi, dir, threshold),
-        )
+        );
+        let best = stats::best_proportion_bound(n, self.confidence, dir);
+        c.power = match stats::proportion_min_n(threshold, self.confidence, dir) {
+            Some(need) if need <= n => format!("reachable: {n} draws bound the fraction as far as {best:.4}"),
+            Some(need) => format!("unreachable: {n} draws bound the fraction at best at {best:.4}; {need} are needed"),
+            None => "unreachable at any sample size (the threshold is the end of [0, 1])".into(),
+        };
+        c.within(0.0, 1.0)
     }
 
     /// An inconclusive check with no value: too few points for the fit it names.
@@ -110,6 +188,7 @@ impl Checker {
             Verdict::Inconclusive,
         );
         c.note = note.into();
+        c.power = format!("unreachable: {note}");
         c
     }
 
@@ -138,7 +217,7 @@ impl Checker {
         }
         // A two-sided interval at 2c − 1 has one-sided ends at c.
         let f = stats::slope_fit(x, y, 2.0 * self.confidence - 1.0);
-        Check::new(
+        let mut c = Check::new(
             name,
             format!("{statistic} (OLS slope over {} points, t interval)", f.n),
             f.slope,
@@ -148,7 +227,13 @@ impl Checker {
             None,
             f.n,
             judge(f.lo, f.hi, dir, threshold),
-        )
+        );
+        c.power = format!(
+            "reachable when the slope lies {:.2} standard errors beyond the threshold ({} points)",
+            stats::t_quantile(self.confidence, (f.n - 2) as f64),
+            f.n
+        );
+        c
     }
 
     /// The floor a of y = a + b·d^−k fitted over (d, y) ([`stats::floor_fit`], k from
@@ -196,6 +281,10 @@ impl Checker {
             "a = {:.4}, b = {:.4} at the best k = {}; k from {} to {} not rejected",
             f.a, f.b, f.k, f.k_range.0, f.k_range.1
         );
+        c.power = format!(
+            "reachable when the floor's interval over every k the {} points allow lies beyond the threshold",
+            f.n
+        );
         (c, Some(f))
     }
 
@@ -229,6 +318,7 @@ impl Checker {
             est.draws.len(),
             verdict,
         );
+        c.power = format!("reachable: the interval must be narrower than {rel_precision} x the scale");
         if !precise {
             c.note = format!(
                 "interval half-width {half:.3e} exceeds {rel_precision} x the scale {:.3e}",
@@ -257,6 +347,7 @@ impl Checker {
             },
         );
         c.note = "exact (no sampling error)".into();
+        c.power = "exact".into();
         c
     }
 }

@@ -91,6 +91,17 @@ impl Comparison {
     }
 }
 
+impl TryFrom<Comparison> for Direction {
+    type Error = ();
+    fn try_from(c: Comparison) -> std::result::Result<Direction, ()> {
+        match c {
+            Comparison::AtLeast => Ok(Direction::AtLeast),
+            Comparison::AtMost => Ok(Direction::AtMost),
+            Comparison::InInterval => Err(()),
+        }
+    }
+}
+
 impl From<Direction> for Comparison {
     fn from(d: Direction) -> Self {
         match d {
@@ -152,8 +163,9 @@ impl Interval {
     }
 }
 
-/// The same check on the untrained network (step 0, same seeds), recorded beside a check
-/// of a trained-network claim; it decides no verdict.
+/// The same check on a control network (the untrained, the oracle or the random network
+/// of the same runs, [`crate::sim::controls`]), recorded beside a check of a
+/// trained-network claim; it decides no verdict.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Control {
     /// The control's value (NaN when its interval is [`Interval::NoFit`]).
@@ -162,6 +174,53 @@ pub struct Control {
     pub interval: Interval,
     /// The control's verdict.
     pub verdict: Verdict,
+}
+
+/// The three controls of a check (`None` where a control does not apply).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Controls {
+    /// The untrained network (step 0, same seeds).
+    pub untrained: Option<Control>,
+    /// The oracle network: the theorem's ideal features with the run's bias rule.
+    pub oracle: Option<Control>,
+    /// A random network of the trained network's norms.
+    pub random: Option<Control>,
+}
+
+/// Which body of evidence a check belongs to (docs/THEORY.md §3.1): only checks *about the
+/// paper* decide a claim's verdict; the others are reported with their reason.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Layer {
+    /// A test of the paper's statement inside its hypotheses.
+    Paper,
+    /// A precondition of the statement's regime fails in these runs (the reason names it):
+    /// reported, never counted for or against the paper.
+    Outside(String),
+    /// The outcome follows from a derivation about this implementation (the reason gives
+    /// the prediction): an integrity test, not a finding about the paper.
+    Fixed(String),
+}
+
+impl Layer {
+    /// `about the paper`, `outside the hypotheses`, `fixed by the implementation`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Layer::Paper => "about the paper",
+            Layer::Outside(_) => "outside the hypotheses",
+            Layer::Fixed(_) => "fixed by the implementation",
+        }
+    }
+
+    /// Its reason (empty for [`Layer::Paper`]).
+    pub fn reason(&self) -> &str {
+        match self {
+            Layer::Paper => "",
+            Layer::Outside(r) | Layer::Fixed(r) => r,
+        }
+    }
+
+    /// The three layers' names, in the order tables count them.
+    pub const NAMES: [&'static str; 3] = ["about the paper", "outside the hypotheses", "fixed by the implementation"];
 }
 
 /// One check of a claim (a row of the claim's evidence CSV, written by its [`Serialize`]
@@ -190,10 +249,17 @@ pub struct Check {
     pub n: usize,
     /// Reproduced, refuted or inconclusive.
     pub verdict: Verdict,
-    /// The same check on the untrained network, or `None` where a control does not apply
-    /// (data-model and identity checks, and checks that compare the trained network with
-    /// the untrained one).
-    pub control: Option<Control>,
+    /// The same check on the untrained, the oracle and the random network (`None` where
+    /// a control does not apply: data-model and identity checks, and checks that compare
+    /// the trained network with the untrained one).
+    pub controls: Controls,
+    /// Which body of evidence it belongs to.
+    pub layer: Layer,
+    /// The interval the statistic lies in by definition (a fraction's [0, 1]), if bounded:
+    /// its interval never leaves it.
+    pub support: Option<(f64, f64)>,
+    /// Whether "reproduced" is reachable with the sample the check has, and what it needs.
+    pub power: String,
     /// Anything a reader must know.
     pub note: String,
     /// Whether the untrained-network control applies (false for checks that themselves
@@ -221,6 +287,13 @@ struct CheckRow<'a> {
     control_ci_low: f64,
     control_ci_high: f64,
     control_verdict: &'a str,
+    oracle_value: f64,
+    oracle_verdict: &'a str,
+    random_value: f64,
+    random_verdict: &'a str,
+    layer: &'a str,
+    layer_reason: &'a str,
+    power: &'a str,
     note: &'a str,
 }
 
@@ -228,9 +301,12 @@ impl Serialize for Check {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
         let (ci_low, ci_high) = self.ends();
         let (control_ci_low, control_ci_high) = self
-            .control
+            .controls
+            .untrained
             .and_then(|c| c.interval.ends(c.value))
             .unwrap_or((f64::NAN, f64::NAN));
+        let value = |c: Option<Control>| c.map_or(f64::NAN, |c| c.value);
+        let verdict = |c: Option<Control>| c.map_or(NO_CONTROL, |c| c.verdict.as_str());
         CheckRow {
             check: &self.check,
             regime: &self.regime,
@@ -248,6 +324,13 @@ impl Serialize for Check {
             control_ci_low,
             control_ci_high,
             control_verdict: self.control_verdict(),
+            oracle_value: value(self.controls.oracle),
+            oracle_verdict: verdict(self.controls.oracle),
+            random_value: value(self.controls.random),
+            random_verdict: verdict(self.controls.random),
+            layer: self.layer.as_str(),
+            layer_reason: self.layer.reason(),
+            power: &self.power,
             note: &self.note,
         }
         .serialize(s)
@@ -296,7 +379,10 @@ impl Check {
             p_value,
             n,
             verdict,
-            control: None,
+            controls: Controls::default(),
+            layer: Layer::Paper,
+            support: None,
+            power: String::new(),
             note: String::new(),
             control_applies: true,
         }
@@ -313,23 +399,63 @@ impl Check {
         self.interval.ends(self.value).unwrap_or((f64::NAN, f64::NAN))
     }
 
-    /// The control's value as the tables print it (NaN, printed `n/a`, without one).
+    /// The untrained control's value as the tables print it (NaN, printed `n/a`, without
+    /// one).
     pub fn control_value(&self) -> f64 {
-        self.control.map_or(f64::NAN, |c| c.value)
+        self.controls.untrained.map_or(f64::NAN, |c| c.value)
     }
 
-    /// The control's verdict as the tables print it, or [`NO_CONTROL`].
+    /// The untrained control's verdict as the tables print it, or [`NO_CONTROL`].
     pub fn control_verdict(&self) -> &'static str {
-        self.control.map_or(NO_CONTROL, |c| c.verdict.as_str())
+        self.controls.untrained.map_or(NO_CONTROL, |c| c.verdict.as_str())
     }
 
-    /// Record `control` (the same check on the untrained network) beside this one.
-    pub fn set_control(&mut self, control: &Check) {
-        self.control = Some(Control {
+    /// Record `control` (the same check on the control network `view`) beside this one.
+    pub fn set_control(&mut self, view: crate::sim::controls::View, control: &Check) {
+        use crate::sim::controls::View;
+        let c = Some(Control {
             value: control.value,
             interval: control.interval,
             verdict: control.verdict,
         });
+        match view {
+            View::Untrained => self.controls.untrained = c,
+            View::Oracle => self.controls.oracle = c,
+            View::Random => self.controls.random = c,
+            View::Trained => {}
+        }
+    }
+
+    /// Whether it decides its claim's verdict (it is about the paper).
+    pub fn about_paper(&self) -> bool {
+        self.layer == Layer::Paper
+    }
+
+    /// This check in another layer, with its reason (the first reason given stands).
+    pub fn in_layer(mut self, layer: Layer) -> Check {
+        if self.layer == Layer::Paper {
+            self.layer = layer;
+        }
+        self
+    }
+
+    /// Its interval cut to the statistic's support [lo, hi] (the true value lies in it, so
+    /// the cut interval covers it whenever the uncut one does), and the verdict judged on
+    /// the cut interval.
+    pub fn within(mut self, lo: f64, hi: f64) -> Check {
+        self.support = Some((lo, hi));
+        if let Interval::Bounds { low, high, confidence } = self.interval {
+            let (l, h) = (low.clamp(lo, hi), high.clamp(lo, hi));
+            self.interval = Interval::Bounds {
+                low: l,
+                high: h,
+                confidence,
+            };
+            if let Ok(dir) = Direction::try_from(self.direction) {
+                self.verdict = judge(l, h, dir, self.threshold);
+            }
+        }
+        self
     }
 
     /// This check in a named regime (its name gets the regime in brackets).

@@ -76,7 +76,7 @@ impl Claim for NoiseDominates {
                 .in_regime(&regime.name),
             );
         }
-        Ok((checks, "data".into()))
+        Ok((outside_regimes(checks, ev), "data".into()))
     }
 }
 
@@ -156,6 +156,25 @@ impl Claim for FeatureCorrelation {
                 .in_regime(&regime.name),
             );
         }
-        Ok((checks, "data".into()))
+        Ok((outside_regimes(checks, ev), "data".into()))
     }
+}
+
+/// Each regime's checks in the layer *outside the hypotheses* where its family of d1 is
+/// (d1 = 8d: the noise does not dominate by a power of d).
+fn outside_regimes(checks: Vec<crate::audit::check::Check>, ev: &Evidence) -> Vec<crate::audit::check::Check> {
+    checks
+        .into_iter()
+        .map(|c| {
+            let why = ev
+                .data
+                .iter()
+                .find(|r| r.name == c.regime)
+                .and_then(|r| crate::audit::preconditions::regime_fails(r.d1_rule, &ev.preconditions));
+            match why {
+                Some(why) => c.in_layer(crate::audit::check::Layer::Outside(why)),
+                None => c,
+            }
+        })
+        .collect()
 }

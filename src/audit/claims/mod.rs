@@ -34,7 +34,8 @@ use std::path::Path;
 use serde::de::value::MapDeserializer;
 use serde::de::DeserializeOwned;
 
-use crate::audit::check::{Check, Checker, Verdict};
+use crate::audit::check::{Check, Checker, Layer, Verdict};
+use crate::sim::controls::View;
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::spec::{AuditFile, ClaimSpec};
 use crate::error::{Error, Result};
@@ -221,8 +222,12 @@ pub struct ClaimResult {
     pub claim: &'static dyn DynClaim,
     /// Its checks; the first is the primary one shown in the claims table.
     pub checks: Vec<Check>,
-    /// Reproduced when every check is, refuted when any is, inconclusive otherwise.
+    /// Over its checks about the paper: reproduced when every one is, refuted when any
+    /// is, inconclusive otherwise (and inconclusive when none is about the paper).
     pub verdict: Verdict,
+    /// [`Layer::Paper`] when some check is about the paper; otherwise the layer (and
+    /// reason) of its first check.
+    pub layer: Layer,
     /// From the audit file.
     pub expected: Verdict,
     /// The audit file's reason for an expectation other than `reproduced`.
@@ -237,6 +242,7 @@ impl std::fmt::Debug for ClaimResult {
             .field("claim", &self.claim.id())
             .field("checks", &self.checks)
             .field("verdict", &self.verdict)
+            .field("layer", &self.layer)
             .field("expected", &self.expected)
             .field("reason", &self.reason)
             .field("seeds", &self.seeds)
@@ -282,41 +288,139 @@ pub fn check_specs(audit: &AuditFile) -> Result<()> {
 
 /// Judge every claim. Fails if the audit file lacks a claim, names an unknown one, or has
 /// a threshold a claim does not read (a typo would otherwise go unnoticed).
+///
+/// The statistical checks are one family, held at family-wise error α by Holm's step-down
+/// procedure written with intervals: every check is first built at 1 − α/S (S statistical
+/// checks); the r checks that decide (reproduced or refuted) keep that interval, the rest
+/// are built again at 1 − α/(S − r), and so on until no further check decides (each
+/// decision at level α/n is Holm's rejection of p ≤ α/n with n hypotheses left). Every
+/// check of a trained-network claim is also judged on the untrained, the oracle and the
+/// random network of the same runs at its own confidence; then its evidence layer is set
+/// ([`assign_layer`]) and the claim's verdict is combined from its checks about the paper.
 pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
     check_specs(audit)?;
-    // First pass counts the statistical checks, second computes them at 1 − α/S.
     let mut count = Checker::new(0.95);
     for claim in CLAIMS {
         claim.judge(ev, spec_of(audit, *claim)?, &audit.origin, &mut count)?;
     }
-    let mut checker = Checker::bonferroni(audit.alpha, count.statistical());
-    // The controls: the same checks on the untrained network, at the same confidence (they
-    // decide no verdict, so they do not count in S).
-    let untrained = ev.at_initialisation();
-    let mut controls = Checker::new(checker.confidence());
-    let mut results = Vec::new();
-    for claim in CLAIMS {
-        let spec = spec_of(audit, *claim)?;
-        let (mut checks, seeds) = claim.judge(ev, spec, &audit.origin, &mut checker)?;
-        if claim.kind() == Kind::TrainedNetwork {
-            let (control, _) = claim.judge(&untrained, spec, &audit.origin, &mut controls)?;
-            for (c, k) in checks.iter_mut().zip(&control) {
-                if c.control_applies {
-                    c.set_control(k);
+    let views: Vec<(View, Evidence)> = View::CONTROLS.iter().map(|&v| (v, ev.seen_as(v))).collect();
+    // Per claim, per check: settled (decided at some level, or not statistical) and the
+    // latest build of the undecided.
+    let mut settled: Vec<Vec<Option<Check>>> = Vec::new();
+    let mut pending: Vec<Vec<Option<Check>>> = Vec::new();
+    let mut seeds = Vec::new();
+    let mut remaining = count.statistical();
+    loop {
+        let built = judge_all(audit, ev, &views, remaining)?;
+        let mut decided = 0;
+        for (i, (checks, s)) in built.into_iter().enumerate() {
+            if settled.len() <= i {
+                settled.push(vec![None; checks.len()]);
+                pending.push(vec![None; checks.len()]);
+                seeds.push(s);
+            }
+            for (j, c) in checks.into_iter().enumerate() {
+                if settled[i][j].is_some() {
+                    continue;
+                }
+                if c.interval.confidence().is_none() {
+                    settled[i][j] = Some(c);
+                } else if c.verdict != Verdict::Inconclusive {
+                    decided += 1;
+                    settled[i][j] = Some(c);
+                } else {
+                    pending[i][j] = Some(c);
                 }
             }
         }
-        let verdict = Verdict::combine(checks.iter().map(|c| c.verdict));
+        if decided == 0 || remaining <= decided {
+            break;
+        }
+        remaining -= decided;
+    }
+    let settled: Vec<Vec<Option<Check>>> = settled
+        .into_iter()
+        .zip(pending)
+        .map(|(s, p)| s.into_iter().zip(p).map(|(s, p)| s.or(p)).collect())
+        .collect();
+    let mut results = Vec::new();
+    for ((claim, checks), seeds) in CLAIMS.iter().zip(settled).zip(seeds) {
+        let spec = spec_of(audit, *claim)?;
+        let checks: Vec<Check> = checks
+            .into_iter()
+            .map(|c| assign_layer(*claim, c.expect("every check is settled")))
+            .collect();
+        let paper: Vec<Verdict> = checks.iter().filter(|c| c.about_paper()).map(|c| c.verdict).collect();
+        let layer = if paper.is_empty() {
+            checks[0].layer.clone()
+        } else {
+            Layer::Paper
+        };
         results.push(ClaimResult {
             claim: *claim,
+            verdict: Verdict::combine(paper),
+            layer,
             checks,
-            verdict,
             expected: spec.expect,
             reason: spec.reason.clone(),
             seeds,
         });
     }
     Ok(results)
+}
+
+/// Every claim's checks at confidence 1 − α/`family` (Bonferroni over `family`
+/// statistical checks), each trained-network check with its controls at the same
+/// confidence.
+fn judge_all(
+    audit: &AuditFile,
+    ev: &Evidence,
+    views: &[(View, Evidence)],
+    family: usize,
+) -> Result<Vec<Outcome>> {
+    let mut checker = Checker::bonferroni(audit.alpha, family);
+    let mut out = Vec::new();
+    for claim in CLAIMS {
+        let spec = spec_of(audit, *claim)?;
+        let (mut checks, seeds) = claim.judge(ev, spec, &audit.origin, &mut checker)?;
+        if claim.kind() == Kind::TrainedNetwork {
+            for (view, evidence) in views {
+                let mut controls = Checker::bonferroni(audit.alpha, family);
+                let (control, _) = claim.judge(evidence, spec, &audit.origin, &mut controls)?;
+                for (c, k) in checks.iter_mut().zip(&control) {
+                    if c.control_applies {
+                        c.set_control(*view, k);
+                    }
+                }
+            }
+        }
+        out.push((checks, seeds));
+    }
+    Ok(out)
+}
+
+/// The evidence layer of a check of `claim` once its controls are known: a layer the
+/// claim set stands; a check of a RandomMask claim that the oracle network (the
+/// theorem's ideal features, with this bias rule) refutes is fixed by the implementation;
+/// a check the random network passes too is marked as saying nothing about learning.
+fn assign_layer(claim: &dyn DynClaim, mut c: Check) -> Check {
+    let ideal_is_oracle = claim.kind() == Kind::TrainedNetwork && claim.id().starts_with("aug.");
+    if let Some(o) = c.controls.oracle.filter(|o| ideal_is_oracle && o.verdict == Verdict::Refuted) {
+        let reason = format!(
+            "the oracle network (the atoms, at the floor's scale, with this bias rule) gives {:.4} and is refuted: the theorem's ideal features cannot pass this check here",
+            o.value
+        );
+        c = c.in_layer(Layer::Fixed(reason));
+    }
+    if c.controls.random.is_some_and(|r| r.verdict == Verdict::Reproduced) && c.verdict == Verdict::Reproduced {
+        let flag = "the random network of the same norms passes too: this check alone says nothing about learning";
+        c.note = if c.note.is_empty() {
+            flag.into()
+        } else {
+            format!("{}; {flag}", c.note)
+        };
+    }
+    c
 }
 
 /// One summary metric of a run.

@@ -106,7 +106,8 @@ impl Claim for NoiseDominance {
             &fractions,
             AtLeast,
             th.frac_min,
-        );
+        )
+        .within(0.0, 1.0);
         first.note = "a zero representation counts as a failure".into();
         let sweep = ev.series(Series::NaSweep);
         let (x, y) = log_points(&sweep, |r| 1.0 - metric(r, Metric::NoiseCosMean));
@@ -164,7 +165,8 @@ impl Claim for DenseFeatures {
             &per_seed(&na, Metric::SparseShareMedian),
             AtMost,
             th.share_max,
-        );
+        )
+        .within(0.0, 1.0);
         let trained = change_by_training(
             c,
             &na,
@@ -209,7 +211,8 @@ impl Claim for RegressionFails {
             &per_seed(&na, Metric::ProbeRegressionRelMse),
             AtLeast,
             th.rel_mse_min,
-        );
+        )
+        .within(0.0, f64::INFINITY);
         let trained = change_by_training(
             c,
             &na,
@@ -255,7 +258,8 @@ impl Claim for ClassificationFails {
             &per_seed(&na, Metric::ProbeClassificationAcc),
             AtMost,
             th.acc_max,
-        );
+        )
+        .within(0.0, 1.0);
         let trained = change_by_training(
             c,
             &na,

@@ -8,6 +8,7 @@ use faer::Mat;
 use crate::config::{Precision, SaveWeights, Settings};
 use crate::error::{Error, Partial, Result};
 use crate::sim::augment::{self, Augmentation};
+use crate::sim::controls::{self, Controls, Measure};
 use crate::sim::data::{Batch, SparseCoding};
 use crate::sim::floor::{EvalBatches, LossEval};
 use crate::sim::linalg::Real;
@@ -70,6 +71,9 @@ pub struct RunOutput {
     /// The arrays `[metrics] save_weights` asks for (`None` with `save_weights = "none"`,
     /// so that a run keeps no more memory than it needs).
     pub arrays: Option<Box<RunArrays>>,
+    /// The oracle and the random network measured as the trained one is (the audit's
+    /// controls, [`crate::sim::controls`]).
+    pub controls: Controls,
 }
 
 /// The weight arrays of a run kept for its `.npy` files (`[metrics] save_weights`).
@@ -191,22 +195,6 @@ impl RunOutput {
             Metric::BiasMean | Metric::OneMinusNoiseCos | Metric::StepsToAlign | Metric::WallSeconds => return None,
         };
         Some(v)
-    }
-
-    /// The same run seen at step 0: the untrained network's features, loss and probes in
-    /// the places of the trained ones, and the log cut to its first row. Every claim about
-    /// a trained network is also judged on this view (its control). `network` and `bias`
-    /// stay the trained ones: the untrained W is not kept after the run.
-    pub fn at_initialisation(&self) -> RunOutput {
-        let mut out = self.clone();
-        out.final_features = self.init_features.clone();
-        out.log.truncate(1);
-        out.final_loss = self.loss_eval.untrained.all;
-        out.loss_eval.trained = self.loss_eval.untrained;
-        for row in out.probes.iter_mut().filter(|r| r.features == ProbeFeatures::Trained) {
-            row.value = self.probe(ProbeFeatures::Untrained, row.task);
-        }
-        out
     }
 }
 
@@ -357,7 +345,16 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
         init_bias: &init_bias,
     };
     let probes = run_probes(settings, &trainer, &ends)?;
-    let loss_eval = evaluate_losses(settings, &trainer, &ends);
+    let batches = EvalBatches::draw(trainer.model(), trainer.augmentation(), settings);
+    let loss_eval = evaluate_losses(settings, &trainer, &ends, &batches);
+    let measure = Measure {
+        settings,
+        dict: &trainer.model().dict,
+        eval: &eval,
+        batches: &batches,
+        bias_scale: trainer.bias_scale(),
+    };
+    let controls = measure_controls(&measure, &trainer, &net, &probes, loss_eval.floor_scale)?;
     let arrays = arrays_of(settings, &trainer, init_net, snapshots);
     Ok(RunOutput {
         settings: settings.clone(),
@@ -372,6 +369,45 @@ fn run_in<T: Real>(settings: &Settings, aug: Box<dyn Augmentation>, observer: &m
         wall_seconds: start.elapsed().as_secs_f64(),
         step_seconds,
         arrays,
+        controls,
+    })
+}
+
+/// The oracle and the random network of a run, measured as the trained one is (the
+/// oracle's probes are the oracle-network probes already run).
+fn measure_controls<T: Real>(
+    measure: &Measure<'_>,
+    trainer: &Trainer<T>,
+    net: &Network,
+    probes: &[ProbeRow],
+    floor_scale: f64,
+) -> Result<Controls> {
+    let s = measure.settings;
+    let find = |f: ProbeFeatures, t: ProbeTask| {
+        probes
+            .iter()
+            .find(|r| r.features == f && r.task == t)
+            .map_or(f64::NAN, |r| r.value)
+    };
+    let oracle = controls::oracle_network(&trainer.model().dict, s.network.m, floor_scale);
+    let oracle_probes = (
+        find(ProbeFeatures::OracleNetwork, ProbeTask::Regression),
+        find(ProbeFeatures::OracleNetwork, ProbeTask::Classification),
+    );
+    let random = controls::random_network(s, &net.row_norms());
+    let data = ProbeData::sample(trainer.model(), &s.probe, &mut rng::stream(s.seed, Purpose::Probes));
+    let rb = measure.biases(&random);
+    let rows = probes::probe_features(
+        ProbeFeatures::Trained,
+        &data,
+        random.features(data.train.x.as_ref(), &rb).as_ref(),
+        random.features(data.test.x.as_ref(), &rb).as_ref(),
+        &s.probe,
+    )?;
+    let random_probes = (rows[0].value, rows.get(1).map_or(f64::NAN, |r| r.value));
+    Ok(Controls {
+        oracle: measure.view(&oracle, oracle_probes),
+        random: measure.view(&random, random_probes),
     })
 }
 
@@ -420,8 +456,12 @@ struct Endpoints<'a> {
 
 /// The loss of the trained, the untrained and the oracle network on the run's evaluation
 /// batches (docs/THEORY.md §4.8).
-fn evaluate_losses<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<'_>) -> LossEval {
-    let batches = EvalBatches::draw(trainer.model(), trainer.augmentation(), settings);
+fn evaluate_losses<T: Real>(
+    settings: &Settings,
+    trainer: &Trainer<T>,
+    e: &Endpoints<'_>,
+    batches: &EvalBatches,
+) -> LossEval {
     let tau = settings.train.tau;
     let (floor, floor_scale) = batches.floor(&trainer.model().dict, trainer.bias_scale(), tau);
     LossEval {

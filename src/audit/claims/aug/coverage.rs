@@ -1,7 +1,9 @@
 //! `aug.coverage`: every atom covered (docs/THEORY.md §2.2).
 //!
-//! Coverage is checked in both halves: Ω(1) (every atom has a neuron, per seed) and o(m/d)
-//! (over m = k·d at one d, the neurons per atom grow slower than m/d).
+//! Coverage is checked in both halves: Ω(1) (every atom has a neuron: the mean fraction
+//! covered, and "w.h.p." as the fraction of networks — seeds — that cover every atom, with
+//! an exact binomial bound) and o(m/d) (over m = k·d at one d, the neurons per atom grow
+//! slower than m/d, fitted on the runs where the decomposition formed).
 
 use serde::Deserialize;
 
@@ -9,6 +11,7 @@ use crate::audit::check::Checker;
 use crate::audit::claims::{metric, per_seed, seeds_of, About, Claim, Kind, Outcome};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
+use crate::audit::preconditions::{append, judged_on, split_formed, unformed_note};
 use crate::error::Result;
 use crate::sim::summary::Metric;
 use crate::stats::Direction::{AtLeast, AtMost};
@@ -24,6 +27,9 @@ pub struct Coverage;
 pub struct CoverageThresholds {
     /// "every atom": the least fraction of atoms covered (mean over seeds).
     pub frac_min: f64,
+    /// "w.h.p." over networks: the least fraction of seeds whose network covers every
+    /// atom (exact binomial bound).
+    pub whp_min: f64,
     /// "o(m/d)": the largest log-log slope of the neurons per atom against m/d.
     pub per_atom_slope_max: f64,
 }
@@ -50,12 +56,22 @@ impl Claim for Coverage {
             .iter()
             .map(|r| metric(r, Metric::AtomsCovered) / metric(r, Metric::AtomsTotal))
             .collect();
-        let mut first = c.t(
-            "atoms_covered",
-            "fraction of atoms that are the best atom of a neuron aligned above 0.5, per seed",
+        let mut first = c
+            .t(
+                "atoms_covered",
+                "fraction of atoms that are the best atom of a neuron aligned above 0.5, per seed",
+                &covered,
+                AtLeast,
+                th.frac_min,
+            )
+            .within(0.0, 1.0);
+        let every = c.seeds_meeting(
+            "every_atom_covered_whp",
+            "the fraction of atoms covered",
             &covered,
             AtLeast,
-            th.frac_min,
+            1.0,
+            th.whp_min,
         );
         let mins = per_seed(&aug, Metric::NeuronsPerAtomMin);
         let medians = per_seed(&aug, Metric::NeuronsPerAtomMedian);
@@ -70,8 +86,9 @@ impl Claim for Coverage {
         );
         // o(m/d): over m = k d at one d, the neurons per atom grow slower than m/d (runs
         // where no neuron has a main atom give no point).
-        let sweep: Vec<(&FinishedRun, f64)> = ev
-            .series(Series::MSweep)
+        let pre = &ev.preconditions;
+        let (formed, unformed) = split_formed(&ev.series(Series::MSweep), pre);
+        let sweep: Vec<(&FinishedRun, f64)> = formed
             .into_iter()
             .map(|r| (r, neurons_per_atom(r)))
             .filter(|&(_, v)| v > 0.0)
@@ -83,14 +100,15 @@ impl Claim for Coverage {
                 ((st.network.m as f64 / st.model.d as f64).ln(), v.ln())
             })
             .unzip();
-        let mut upper = c.slope(
+        let upper = c.slope(
             "per_atom_sublinear_in_m",
-            "mean over atoms of |{i : j in N_i}| (absolute rule) against m/d at one d",
+            "mean over atoms of |{i : j in N_i}| (absolute rule) against m/d at one d, runs where the decomposition formed",
             &x,
             &y,
             AtMost,
             th.per_atom_slope_max,
         );
+        let mut upper = judged_on(upper, &ev.series(Series::MSweep), pre);
         upper.note = sweep
             .iter()
             .map(|&(r, v)| {
@@ -99,8 +117,9 @@ impl Claim for Coverage {
             })
             .collect::<Vec<_>>()
             .join(", ");
+        append(&mut upper.note, &unformed_note(&unformed));
         let mut all = aug.clone();
         all.extend(sweep.iter().map(|&(r, _)| r));
-        Ok((vec![first, upper], seeds_of(&all)))
+        Ok((vec![first, every, upper], seeds_of(&all)))
     }
 }

@@ -14,6 +14,7 @@ use crate::audit::check::Checker;
 use crate::audit::claims::{seeds_of, About, Claim, Kind, Outcome};
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::plan::Series;
+use crate::audit::preconditions::judged_on;
 use crate::error::Result;
 use crate::sim::train::executor::LogRow;
 use crate::stats::Direction::AtLeast;
@@ -149,7 +150,23 @@ impl Claim for TimeWindow {
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let runs = ev.series(Series::TimeWindow);
         let windows: Vec<Window> = runs.iter().map(|r| window_of(r, th)).collect();
-        let worst: Vec<f64> = windows.iter().map(|w| w.worst).collect();
+        // The seed is the unit: the runs of one seed at the learning rates share M, W0 and
+        // the data, so a seed's value is its worst over them; runs that never formed have
+        // no window and are reported, not counted.
+        let mut seeds: Vec<u64> = runs.iter().map(|r| r.plan.settings.seed).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        let worst: Vec<f64> = seeds
+            .iter()
+            .filter_map(|&seed| {
+                runs.iter()
+                    .zip(&windows)
+                    .filter(|(r, w)| r.plan.settings.seed == seed && w.formed.is_some())
+                    .map(|(_, w)| w.worst)
+                    .reduce(f64::min)
+            })
+            .collect();
+        let never = windows.iter().filter(|w| w.formed.is_none()).count();
         let d = runs.first().map_or(0, |r| r.plan.settings.model.d);
         let full = (d as f64).powf(th.window_exponent);
         // The part of the window every formed run reached (the check is named for it).
@@ -164,18 +181,26 @@ impl Claim for TimeWindow {
         } else {
             format!("holds_over_factor_{covered:.1}_of_window")
         };
-        let mut first = c.t(
-            &name,
-            &format!(
-                "min over logged steps in [t_f, min(T, t_f d^{})] of the median alignment (0 where the share on span(M) < {} or an atom is uncovered); t_f: first of {} consecutive logged steps where all hold; d = {d}; the runs cover a factor {covered:.1} of the window's d^{} = {full:.1}",
-                th.window_exponent, th.share_min, th.formation_rows, th.window_exponent
-            ),
-            &worst,
-            AtLeast,
-            th.align_min,
-        );
+        let first = c
+            .t(
+                &name,
+                &format!(
+                    "min over logged steps in [t_f, min(T, t_f d^{})] of the median alignment (0 where the share on span(M) < {} or an atom is uncovered), per seed the worst over its learning rates; t_f: first of {} consecutive logged steps where all hold; d = {d}; the runs cover a factor {covered:.1} of the window's d^{} = {full:.1}",
+                    th.window_exponent, th.share_min, th.formation_rows, th.window_exponent
+                ),
+                &worst,
+                AtLeast,
+                th.align_min,
+            )
+            .within(0.0, 1.0);
+        let mut first = judged_on(first, &runs, &ev.preconditions);
         first.note = format!(
-            "{}; {}",
+            "{}{}; {}",
+            if never > 0 {
+                format!("{never} runs never formed (no window; left out); ")
+            } else {
+                String::new()
+            },
             literal_window_note(&runs, &windows),
             windows.iter().map(|w| w.note.as_str()).collect::<Vec<_>>().join("; ")
         );
