@@ -12,6 +12,7 @@ pub mod linalg;
 pub mod loss;
 pub mod metrics;
 pub mod network;
+pub mod oracle_limit;
 pub mod perf;
 pub mod probes;
 pub mod rng;
