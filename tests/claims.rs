@@ -150,6 +150,9 @@ fn checks_snapshot() {
         "verdict",
         "control_value",
         "control_verdict",
+        "oracle_verdict",
+        "random_verdict",
+        "layer",
     ])
     .unwrap();
     for r in &report.results {
@@ -165,6 +168,9 @@ fn checks_snapshot() {
                 c.verdict.to_string(),
                 format!("{:?}", c.control_value()),
                 c.control_verdict().to_string(),
+                c.controls.oracle.map_or("n/a".into(), |k| k.verdict.to_string()),
+                c.controls.random.map_or("n/a".into(), |k| k.verdict.to_string()),
+                c.layer.as_str().to_string(),
             ])
             .unwrap();
         }
@@ -179,11 +185,62 @@ fn checks_snapshot() {
             r.verdict.to_string(),
             String::new(),
             String::new(),
+            String::new(),
+            String::new(),
+            r.layer.as_str().to_string(),
         ])
         .unwrap();
     }
     let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
     snapshot_settings().bind(|| insta::assert_snapshot!("checks_quick", rounded_csv(&text)));
+}
+
+/// What the evidence layers promise (docs/THEORY.md §3.1): every trained-network check
+/// whose control applies has its untrained, oracle and random values; no reproduced
+/// statistical check has a zero-width interval; every bounded statistic's interval lies in
+/// its support (fractions and accuracies in [0, 1]); a claim's verdict comes from its
+/// checks about the paper only; and the oracle refutes no check counted about the paper
+/// of a RandomMask claim.
+#[test]
+fn evidence_layers_hold_their_promises() {
+    use decouple::audit::claims::Kind;
+    use decouple::audit::{Layer, Verdict};
+    for r in &quick().results {
+        for c in &r.checks {
+            let at = format!("{} {}", r.claim.id(), c.check);
+            if r.claim.kind() == Kind::TrainedNetwork && c.control_applies {
+                let k = &c.controls;
+                assert!(
+                    k.untrained.is_some() && k.oracle.is_some() && k.random.is_some(),
+                    "{at}: controls"
+                );
+            }
+            if c.reproduced() && c.interval.confidence().is_some() {
+                let (lo, hi) = c.ends();
+                assert!(lo < hi, "{at}: reproduced with the zero-width interval [{lo}, {hi}]");
+            }
+            if let Some((s0, s1)) = c.support {
+                let (lo, hi) = c.ends();
+                assert!(
+                    lo.is_nan() || (lo >= s0 && hi <= s1),
+                    "{at}: [{lo}, {hi}] leaves [{s0}, {s1}]"
+                );
+            }
+            if r.claim.id().starts_with("aug.") && c.layer == Layer::Paper {
+                assert!(
+                    c.controls.oracle.is_none_or(|o| o.verdict != Verdict::Refuted),
+                    "{at}: the oracle is refuted, yet the check counts about the paper"
+                );
+            }
+        }
+        let paper: Vec<Verdict> = r.checks.iter().filter(|c| c.about_paper()).map(|c| c.verdict).collect();
+        let expected = if paper.is_empty() {
+            Verdict::Inconclusive
+        } else {
+            Verdict::combine(paper)
+        };
+        assert_eq!(r.verdict, expected, "{}", r.claim.id());
+    }
 }
 
 /// The report's per-theorem tables at quick scale, at 3 significant digits.

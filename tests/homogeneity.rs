@@ -57,7 +57,11 @@ fn tau_times_four_with_sigma0_doubled_doubles_every_weight_bit_for_bit() {
                 assert_eq!(wb[(i, k)], 2.0 * wa[(i, k)], "{precision}: W[{i},{k}]");
             }
         }
-        assert_eq!(b.final_loss, 4.0 * a.final_loss, "{precision}: the loss is tau l(S/tau)");
+        assert_eq!(
+            b.final_loss,
+            4.0 * a.final_loss,
+            "{precision}: the loss is tau l(S/tau)"
+        );
         for (ra, rb) in a.log.iter().zip(&b.log) {
             assert_eq!(ra.features.align_median, rb.features.align_median);
             assert_eq!(ra.features.sparse_share_median, rb.features.sparse_share_median);

@@ -26,9 +26,7 @@ pub use check::{Check, Checker, Comparison, Control, Controls, Interval, Layer, 
 pub use claims::ClaimResult;
 pub use evidence::{DataRegime, Evidence, FinishedRun};
 pub use plan::{finished, jobs, plan, PlannedRun, Series};
-pub use spec::{
-    AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, PreconditionSpec, SweepSpec,
-};
+pub use spec::{AuditFile, ClaimSpec, DataRegimeSpec, DataSpec, MSweepSpec, MainSpec, PreconditionSpec, SweepSpec};
 pub use tables::{claim_rows, write_audit, write_report_tables, ClaimRow};
 
 use std::path::Path;

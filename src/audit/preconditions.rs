@@ -44,7 +44,10 @@ pub fn formed(r: &FinishedRun, pre: &PreconditionSpec) -> bool {
 }
 
 /// `runs` split into the formed and the unformed.
-pub fn split_formed<'a>(runs: &[&'a FinishedRun], pre: &PreconditionSpec) -> (Vec<&'a FinishedRun>, Vec<&'a FinishedRun>) {
+pub fn split_formed<'a>(
+    runs: &[&'a FinishedRun],
+    pre: &PreconditionSpec,
+) -> (Vec<&'a FinishedRun>, Vec<&'a FinishedRun>) {
     runs.iter().partition(|r| formed(r, pre))
 }
 

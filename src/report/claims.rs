@@ -199,7 +199,9 @@ pub fn evidence_tables_markdown(report: &AuditReport) -> String {
         for r in report.results.iter().filter(|r| r.claim.result() == result) {
             for c in &r.checks {
                 let view = |k: Option<audit::Control>| {
-                    k.map_or(audit::check::NO_CONTROL.to_string(), |k| control(k.value, k.verdict.as_str()))
+                    k.map_or(audit::check::NO_CONTROL.to_string(), |k| {
+                        control(k.value, k.verdict.as_str())
+                    })
                 };
                 md.push_str(&format!(
                     "| `{}` | {} | {} | {} | {} {} | {} | {} | {} | {} | {} |\n",

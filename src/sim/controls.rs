@@ -10,6 +10,7 @@ use faer::Mat;
 use rand_distr::{Distribution, StandardNormal};
 use serde::{Deserialize, Serialize};
 
+use crate::config::Settings;
 use crate::sim::data::{Batch, Dictionary};
 use crate::sim::floor::{EvalBatches, LossSplit};
 use crate::sim::metrics::{self, FeatureReport};
@@ -17,7 +18,6 @@ use crate::sim::network::Network;
 use crate::sim::probes::{ProbeFeatures, ProbeTask};
 use crate::sim::rng::{self, Purpose};
 use crate::sim::train::executor::RunOutput;
-use crate::config::Settings;
 
 /// Which network a run is seen as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -146,8 +146,8 @@ impl RunOutput {
             View::Trained => return out,
             View::Untrained => {
                 out.log.truncate(1);
-                let probes = [ProbeTask::Regression, ProbeTask::Classification]
-                    .map(|t| self.probe(ProbeFeatures::Untrained, t));
+                let probes =
+                    [ProbeTask::Regression, ProbeTask::Classification].map(|t| self.probe(ProbeFeatures::Untrained, t));
                 (self.init_features.clone(), self.loss_eval.untrained, probes)
             }
             View::Oracle | View::Random => {
@@ -194,7 +194,8 @@ mod tests {
         for (i, n) in oracle.row_norms().iter().enumerate() {
             assert!((n - 1.0).abs() < 1e-12, "{i}: {n}");
         }
-        let text = "name = \"t\"\nseed = 3\n[model]\nd = 8\nd1 = 40\n[network]\nm = 16\n[train]\nsteps = 5\nbatch = 16\n";
+        let text =
+            "name = \"t\"\nseed = 3\n[model]\nd = 8\nd1 = 40\n[network]\nm = 16\n[train]\nsteps = 5\nbatch = 16\n";
         let s = crate::config::Config::from_toml_str(text, std::path::Path::new("x.toml"))
             .unwrap()
             .check()

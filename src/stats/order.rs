@@ -35,7 +35,9 @@ pub fn median_bounds(values: &[f64], confidence: f64) -> (f64, f64) {
 
 /// The fewest values whose order statistics bound a median at `confidence`.
 pub fn median_min_n(confidence: f64) -> usize {
-    (1..10_000).find(|&n| half_binomial_tail(n, 1) >= confidence).unwrap_or(10_000)
+    (1..10_000)
+        .find(|&n| half_binomial_tail(n, 1) >= confidence)
+        .unwrap_or(10_000)
 }
 
 /// The best one-sided Clopper–Pearson bound n trials can give (all succeed, or none):

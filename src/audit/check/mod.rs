@@ -220,7 +220,11 @@ impl Layer {
     }
 
     /// The three layers' names, in the order tables count them.
-    pub const NAMES: [&'static str; 3] = ["about the paper", "outside the hypotheses", "fixed by the implementation"];
+    pub const NAMES: [&'static str; 3] = [
+        "about the paper",
+        "outside the hypotheses",
+        "fixed by the implementation",
+    ];
 }
 
 /// One check of a claim (a row of the claim's evidence CSV, written by its [`Serialize`]

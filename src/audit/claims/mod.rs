@@ -35,10 +35,10 @@ use serde::de::value::MapDeserializer;
 use serde::de::DeserializeOwned;
 
 use crate::audit::check::{Check, Checker, Layer, Verdict};
-use crate::sim::controls::View;
 use crate::audit::evidence::{Evidence, FinishedRun};
 use crate::audit::spec::{AuditFile, ClaimSpec};
 use crate::error::{Error, Result};
+use crate::sim::controls::View;
 use crate::sim::sampling::DataPoint;
 use crate::sim::summary::Metric;
 use crate::stats::Direction;
@@ -351,14 +351,14 @@ pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
             .map(|c| assign_layer(*claim, c.expect("every check is settled")))
             .collect();
         let paper: Vec<Verdict> = checks.iter().filter(|c| c.about_paper()).map(|c| c.verdict).collect();
-        let layer = if paper.is_empty() {
-            checks[0].layer.clone()
+        let (layer, verdict) = if paper.is_empty() {
+            (checks[0].layer.clone(), Verdict::Inconclusive)
         } else {
-            Layer::Paper
+            (Layer::Paper, Verdict::combine(paper))
         };
         results.push(ClaimResult {
             claim: *claim,
-            verdict: Verdict::combine(paper),
+            verdict,
             layer,
             checks,
             expected: spec.expect,
@@ -372,12 +372,7 @@ pub fn evaluate(audit: &AuditFile, ev: &Evidence) -> Result<Vec<ClaimResult>> {
 /// Every claim's checks at confidence 1 − α/`family` (Bonferroni over `family`
 /// statistical checks), each trained-network check with its controls at the same
 /// confidence.
-fn judge_all(
-    audit: &AuditFile,
-    ev: &Evidence,
-    views: &[(View, Evidence)],
-    family: usize,
-) -> Result<Vec<Outcome>> {
+fn judge_all(audit: &AuditFile, ev: &Evidence, views: &[(View, Evidence)], family: usize) -> Result<Vec<Outcome>> {
     let mut checker = Checker::bonferroni(audit.alpha, family);
     let mut out = Vec::new();
     for claim in CLAIMS {
@@ -405,7 +400,11 @@ fn judge_all(
 /// a check the random network passes too is marked as saying nothing about learning.
 fn assign_layer(claim: &dyn DynClaim, mut c: Check) -> Check {
     let ideal_is_oracle = claim.kind() == Kind::TrainedNetwork && claim.id().starts_with("aug.");
-    if let Some(o) = c.controls.oracle.filter(|o| ideal_is_oracle && o.verdict == Verdict::Refuted) {
+    if let Some(o) = c
+        .controls
+        .oracle
+        .filter(|o| ideal_is_oracle && o.verdict == Verdict::Refuted)
+    {
         let reason = format!(
             "the oracle network (the atoms, at the floor's scale, with this bias rule) gives {:.4} and is refuted: the theorem's ideal features cannot pass this check here",
             o.value

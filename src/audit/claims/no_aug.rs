@@ -100,14 +100,15 @@ impl Claim for NoiseDominance {
         let na = ev.main(false);
         let cos_min = th.cos_min;
         let fractions = per_seed_fraction(&na, |r| r.output.final_features.noise_cos.clone(), |_, &v| v >= cos_min);
-        let mut first = c.t(
-            "cos_near_one_whp",
-            &format!("fraction of test samples with cos(f(x), f(xi)) >= {cos_min}, per seed"),
-            &fractions,
-            AtLeast,
-            th.frac_min,
-        )
-        .within(0.0, 1.0);
+        let mut first = c
+            .t(
+                "cos_near_one_whp",
+                &format!("fraction of test samples with cos(f(x), f(xi)) >= {cos_min}, per seed"),
+                &fractions,
+                AtLeast,
+                th.frac_min,
+            )
+            .within(0.0, 1.0);
         first.note = "a zero representation counts as a failure".into();
         let sweep = ev.series(Series::NaSweep);
         let (x, y) = log_points(&sweep, |r| 1.0 - metric(r, Metric::NoiseCosMean));
@@ -159,14 +160,15 @@ impl Claim for DenseFeatures {
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let na = ev.main(false);
-        let first = c.t(
-            "share_on_span_m",
-            "median over neurons of |M^T w_i|^2/|w_i|^2",
-            &per_seed(&na, Metric::SparseShareMedian),
-            AtMost,
-            th.share_max,
-        )
-        .within(0.0, 1.0);
+        let first = c
+            .t(
+                "share_on_span_m",
+                "median over neurons of |M^T w_i|^2/|w_i|^2",
+                &per_seed(&na, Metric::SparseShareMedian),
+                AtMost,
+                th.share_max,
+            )
+            .within(0.0, 1.0);
         let trained = change_by_training(
             c,
             &na,
@@ -205,14 +207,15 @@ impl Claim for RegressionFails {
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let na = ev.main(false);
-        let first = c.t(
-            "probe_rel_mse",
-            "ridge probe test MSE / Var(y)",
-            &per_seed(&na, Metric::ProbeRegressionRelMse),
-            AtLeast,
-            th.rel_mse_min,
-        )
-        .within(0.0, f64::INFINITY);
+        let first = c
+            .t(
+                "probe_rel_mse",
+                "ridge probe test MSE / Var(y)",
+                &per_seed(&na, Metric::ProbeRegressionRelMse),
+                AtLeast,
+                th.rel_mse_min,
+            )
+            .within(0.0, f64::INFINITY);
         let trained = change_by_training(
             c,
             &na,
@@ -252,14 +255,15 @@ impl Claim for ClassificationFails {
     };
     fn evaluate(&self, ev: &Evidence, th: &Self::Thresholds, c: &mut Checker) -> Result<Outcome> {
         let na = ev.main(false);
-        let first = c.t(
-            "probe_accuracy",
-            "logistic probe test accuracy",
-            &per_seed(&na, Metric::ProbeClassificationAcc),
-            AtMost,
-            th.acc_max,
-        )
-        .within(0.0, 1.0);
+        let first = c
+            .t(
+                "probe_accuracy",
+                "logistic probe test accuracy",
+                &per_seed(&na, Metric::ProbeClassificationAcc),
+                AtMost,
+                th.acc_max,
+            )
+            .within(0.0, 1.0);
         let trained = change_by_training(
             c,
             &na,

@@ -12,14 +12,14 @@
 
 use serde::Deserialize;
 
+use crate::audit::check::Layer;
 use crate::audit::check::{Check, Checker};
 use crate::audit::claims::{log_points, metric, per_seed, seeds_of, About, Claim, Kind, Outcome};
 use crate::audit::evidence::{Evidence, FinishedRun};
-use crate::audit::check::Layer;
 use crate::audit::plan::Series;
 use crate::audit::preconditions::{append, judged_on, split_formed, unformed_note};
-use crate::sim::oracle_limit::{self, OracleSetting};
 use crate::error::Result;
+use crate::sim::oracle_limit::{self, OracleSetting};
 use crate::sim::probes::{ProbeFeatures, ProbeTask};
 use crate::sim::summary::Metric;
 use crate::stats::Direction::{self, AtLeast, AtMost};

@@ -90,11 +90,20 @@ fn alpha_over_tau_note(runs: &[&FinishedRun], aligned_min: f64) -> String {
 fn atom_budgets(r: &FinishedRun, aligned_min: f64) -> Vec<(f64, usize)> {
     let d = r.plan.settings.model.d;
     let mut sum = vec![(0.0f64, 0usize); d];
-    for n in r.output.final_features.neurons.iter().filter(|n| n.alignment > aligned_min) {
+    for n in r
+        .output
+        .final_features
+        .neurons
+        .iter()
+        .filter(|n| n.alignment > aligned_min)
+    {
         sum[n.best_atom].0 += n.best_coef * n.best_coef;
         sum[n.best_atom].1 += 1;
     }
-    sum.into_iter().filter(|&(_, k)| k > 0).map(|(s, k)| (s.sqrt(), k)).collect()
+    sum.into_iter()
+        .filter(|&(_, k)| k > 0)
+        .map(|(s, k)| (s.sqrt(), k))
+        .collect()
 }
 
 /// The upper over the lower decile of `v` (NaN with fewer than two values).
@@ -151,10 +160,24 @@ pub(super) fn alpha_scale(
     );
     let fixed = || Layer::Fixed(HOMOGENEITY.into());
     let mut above = c
-        .slope("alpha_scales_with_tau_above", &what, &x, &y, AtLeast, th.alpha_tau_slope_min)
+        .slope(
+            "alpha_scales_with_tau_above",
+            &what,
+            &x,
+            &y,
+            AtLeast,
+            th.alpha_tau_slope_min,
+        )
         .in_layer(fixed());
     let below = c
-        .slope("alpha_scales_with_tau_below", &what, &x, &y, AtMost, th.alpha_tau_slope_max)
+        .slope(
+            "alpha_scales_with_tau_below",
+            &what,
+            &x,
+            &y,
+            AtMost,
+            th.alpha_tau_slope_max,
+        )
         .in_layer(fixed());
     above.note = alpha_over_tau_note(taus, th.aligned_min);
     append(&mut above.note, &unformed_note(&unformed));
@@ -185,7 +208,10 @@ fn tau_homogeneity(base: &[&FinishedRun], aligned_min: f64) -> Check {
             }
             (ols_slope(&x, &y) - 0.5).abs()
         })
-        .fold(0.0f64, |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.max(v) });
+        .fold(
+            0.0f64,
+            |a, v| if v.is_nan() || a.is_nan() { f64::NAN } else { a.max(v) },
+        );
     let mut check = Checker::exact(
         "tau_homogeneity",
         "largest over seeds of |slope of log median |alpha| (main atom, every neuron) on log tau - 1/2| (sigma0 scaled with sqrt(tau): exact transforms)",

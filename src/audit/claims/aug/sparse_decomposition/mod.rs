@@ -174,7 +174,12 @@ fn share_and_support(
         over_d
             .iter()
             .zip(&counts)
-            .map(|(r, (e, _))| format!("d {} seed {} {:.0}%", r.plan.settings.model.d, r.plan.settings.seed, 100.0 * e))
+            .map(|(r, (e, _))| format!(
+                "d {} seed {} {:.0}%",
+                r.plan.settings.model.d,
+                r.plan.settings.seed,
+                100.0 * e
+            ))
             .collect::<Vec<_>>()
             .join(", ")
     );
@@ -198,7 +203,14 @@ fn trend(
         let (x, v) = log_points(&formed, y);
         x.into_iter().zip(v).filter(|(_, v)| v.is_finite()).unzip()
     };
-    let check = c.slope(name, &format!("{what}, runs where the decomposition formed"), &x, &v, AtMost, max);
+    let check = c.slope(
+        name,
+        &format!("{what}, runs where the decomposition formed"),
+        &x,
+        &v,
+        AtMost,
+        max,
+    );
     let mut check = judged_on(check, runs, &ev.preconditions);
     append(&mut check.note, &unformed_note(&unformed));
     check
