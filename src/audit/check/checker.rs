@@ -46,9 +46,9 @@ impl Checker {
 
     /// A t check of the mean of `values` (one per seed: the seed is the unit). When every
     /// value is the same the t interval would have zero width, which would read as
-    /// certainty: the check then bounds the median by order statistics instead (infinite
-    /// where the values are too few to bound anything at this confidence; cut to the
-    /// statistic's support with [`Check::within`]).
+    /// certainty: the check then becomes the sign test of the median — the fraction of
+    /// seeds beyond the threshold, with an exact bound against 1/2 (reachable only from
+    /// log₂(1/(1 − confidence)) seeds).
     pub fn t(&mut self, name: &str, statistic: &str, values: &[f64], dir: Direction, threshold: f64) -> Check {
         self.statistical += 1;
         let n = values.len();
@@ -63,44 +63,44 @@ impl Checker {
                 "fewer than two seeds: no t interval",
             );
         }
+        if values.iter().all(|v| *v == values[0]) {
+            // Every seed gave the same value: a t interval would have zero width and read
+            // as certainty. The check becomes the sign test of the median against the
+            // threshold: the fraction of seeds beyond it, with an exact bound against 1/2.
+            self.statistical -= 1;
+            let mut c = self.seeds_meeting(
+                name,
+                &format!(
+                    "{statistic} (every seed gave the same value {}: sign test of the median)",
+                    values[0]
+                ),
+                values,
+                dir,
+                threshold,
+                0.5,
+            );
+            c.power = format!("{} (sign test)", c.power);
+            return c;
+        }
         let b = stats::t_bound(values, threshold, self.confidence, dir);
-        let mut lo = stats::t_bound(values, threshold, self.confidence, Direction::AtLeast).bound;
-        let mut hi = stats::t_bound(values, threshold, self.confidence, Direction::AtMost).bound;
-        let all_equal = n > 1 && values.iter().all(|v| *v == values[0]);
-        let (what, p_value) = if all_equal {
-            (lo, hi) = stats::median_bounds(values, self.confidence);
-            (
-                format!("{statistic} (median over {n} seeds by order statistics: every seed gave the same value)"),
-                None,
-            )
-        } else {
-            (format!("{statistic} (mean over {n} seeds, t)"), Some(b.p_value))
-        };
+        let lo = stats::t_bound(values, threshold, self.confidence, Direction::AtLeast).bound;
+        let hi = stats::t_bound(values, threshold, self.confidence, Direction::AtMost).bound;
         let mut c = Check::new(
             name,
-            what,
+            format!("{statistic} (mean over {n} seeds, t)"),
             b.mean,
             self.bounds(lo, hi),
             dir.into(),
             threshold,
-            p_value,
+            Some(b.p_value),
             n,
             judge(lo, hi, dir, threshold),
         );
-        c.power = if all_equal {
-            let need = stats::median_min_n(self.confidence);
-            if n >= need {
-                format!("reachable: {n} seeds bound a median at this confidence")
-            } else {
-                format!("unreachable with {n} equal seeds: order statistics bound a median only from {need} seeds")
+        c.power = match stats::t_detectable(n, self.confidence) {
+            Some(k) => {
+                format!("reachable when the mean lies {k:.2} seed standard deviations beyond the threshold ({n} seeds)")
             }
-        } else {
-            match stats::t_detectable(n, self.confidence) {
-                Some(k) => format!(
-                    "reachable when the mean lies {k:.2} seed standard deviations beyond the threshold ({n} seeds)"
-                ),
-                None => "unreachable: one seed".into(),
-            }
+            None => "unreachable: one seed".into(),
         };
         c
     }

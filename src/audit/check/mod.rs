@@ -447,6 +447,10 @@ impl Check {
     /// the cut interval covers it whenever the uncut one does), and the verdict judged on
     /// the cut interval.
     pub fn within(mut self, lo: f64, hi: f64) -> Check {
+        if self.support.is_some() {
+            // Already a fraction (a sign test in place of a degenerate t interval).
+            return self;
+        }
         self.support = Some((lo, hi));
         if let Interval::Bounds { low, high, confidence } = self.interval {
             let (l, h) = (low.clamp(lo, hi), high.clamp(lo, hi));
