@@ -242,6 +242,8 @@ fn one_claims_table_as_text_and_markdown() {
         not_reproduced: "atoms_covered (refuted)".into(),
         regimes: String::new(),
         verdict: Verdict::Refuted,
+        layer: "about the paper".into(),
+        layer_reason: String::new(),
         expected: Verdict::Reproduced,
         seeds: "1 2".into(),
         reason: String::new(),
@@ -255,7 +257,7 @@ fn one_claims_table_as_text_and_markdown() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(
         lines[0],
-        "Statements about trained networks (the theorems and corollaries) (1 refuted)"
+        "Statements about trained networks (the theorems and corollaries) (about the paper: 1 refuted)"
     );
     assert!(lines[2].starts_with("  aug.coverage"), "{text}");
     for cell in [
