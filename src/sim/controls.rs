@@ -195,7 +195,7 @@ mod tests {
             assert!((n - 1.0).abs() < 1e-12, "{i}: {n}");
         }
         let text =
-            "name = \"t\"\nseed = 3\n[model]\nd = 8\nd1 = 40\n[network]\nm = 16\n[train]\nsteps = 5\nbatch = 16\n";
+            "name = \"t\"\nseed = 3\n[model]\nd = 8\nd1 = 40\n[network]\nm = 16\n[augmentation]\nkind = \"random_mask\"\n[train]\nsteps = 5\nbatch = 16\nlr = 1.0\nweight_decay = 1e-4\ntau = 0.1\n";
         let s = crate::config::Config::from_toml_str(text, std::path::Path::new("x.toml"))
             .unwrap()
             .check()
