@@ -522,3 +522,50 @@ fn run_probes<T: Real>(settings: &Settings, trainer: &Trainer<T>, e: &Endpoints<
     }
     Ok(rows)
 }
+
+impl RunOutput {
+    /// The same run seen as another network: its features, loss and probes in the places
+    /// of the trained ones, and every logged row's features those of the (fixed) control
+    /// network (the untrained view keeps only the first row, as it is the network at step
+    /// 0). Every claim about a trained network is also judged on these views (its
+    /// controls). `network` and `bias` stay the trained ones.
+    pub fn seen_as(&self, view: crate::sim::controls::View) -> RunOutput {
+        let mut out = self.clone();
+        let (features, loss, probes) = match view {
+            crate::sim::controls::View::Trained => return out,
+            crate::sim::controls::View::Untrained => {
+                out.log.truncate(1);
+                let probes =
+                    [ProbeTask::Regression, ProbeTask::Classification].map(|t| self.probe(ProbeFeatures::Untrained, t));
+                (self.init_features.clone(), self.loss_eval.untrained, probes)
+            }
+            crate::sim::controls::View::Oracle | crate::sim::controls::View::Random => {
+                let c = if view == crate::sim::controls::View::Oracle {
+                    &self.controls.oracle
+                } else {
+                    &self.controls.random
+                };
+                for row in &mut out.log {
+                    row.features = c.features.summary.clone();
+                    row.loss = c.loss.all;
+                }
+                (c.features.clone(), c.loss, [c.probe_regression, c.probe_classification])
+            }
+        };
+        out.final_features = features;
+        out.final_loss = loss.all;
+        out.loss_eval.trained = loss;
+        for row in out.probes.iter_mut().filter(|r| r.features == ProbeFeatures::Trained) {
+            row.value = match row.task {
+                ProbeTask::Regression => probes[0],
+                ProbeTask::Classification => probes[1],
+            };
+        }
+        out
+    }
+
+    /// The same run seen at step 0 ([`RunOutput::seen_as`] the untrained network).
+    pub fn at_initialisation(&self) -> RunOutput {
+        self.seen_as(crate::sim::controls::View::Untrained)
+    }
+}
